@@ -1,0 +1,95 @@
+# doze — top-level GNU Makefile.
+#
+# Each component lists its own sources and tests in a build.mk next to its code
+# (lib/bpf/build.mk, vmm/build.mk, guest/build.mk, tests/*/build.mk, bench/build.mk),
+# appending to the variables below. This file holds only the generic rules.
+#
+#   make            build the doze binary, the library and the reference guest
+#   make check      tests that need no KVM (TAP, run by prove)
+#   make check-kvm  tests that run real KVM guests (root, /dev/kvm)
+#   make test       install dependencies, then check + check-kvm (what CI runs)
+#   make bench      benchmarks (ratios measured side by side; never part of the tests)
+#   make demo       the main demo: one lazy restore shown under every policy
+#   make SAN=1 O=build-asan check   the same tests under ASan + UBSan
+
+O	?= build
+CC	?= gcc
+CLANG	?= clang
+PROVE	?= prove
+
+WARN	:= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS	?= -O2 -g
+DZ_CFLAGS := -std=gnu11 $(WARN) -Iinclude -Iinclude/uapi -D_GNU_SOURCE -pthread $(CFLAGS)
+LDLIBS	:= -lbpf -lelf -lz -lcurl -lxxhash -lpthread -lm
+ifeq ($(SAN),1)
+DZ_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+LIB_SRCS	:=	# host library: lib/bpf (pure eBPF engine) + vmm (KVM side)
+TOOL_SRCS	:=	# the doze binary's subcommands (tools/)
+CHECK_TESTS	:=	# compiled TAP tests that need no KVM ($(O)/tests/...)
+CHECK_SCRIPTS	:=	# TAP scripts (*.t) that need no KVM
+KVM_TESTS	:=	# compiled TAP tests that need /dev/kvm
+KVM_SCRIPTS	:=	# TAP scripts that need /dev/kvm
+BENCH_TARGETS	:=	# phony targets run by `make bench`
+ALL_TARGETS	:=	# extra artefacts built by `make` (guest image, predicates)
+
+include $(sort $(wildcard lib/*/build.mk vmm/build.mk guest/build.mk tools/build.mk \
+			  tests/*/build.mk bench/build.mk))
+
+LIB_OBJS  := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
+TOOL_OBJS := $(patsubst %.c,$(O)/%.o,$(TOOL_SRCS))
+LIBDOZE   := $(O)/libdoze.a
+DOZE      := $(O)/doze
+
+all: $(DOZE) $(ALL_TARGETS) $(CHECK_TESTS) $(KVM_TESTS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(DZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBDOZE): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(DOZE): $(TOOL_OBJS) $(LIBDOZE)
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(LIBDOZE) $(LDLIBS)
+
+# A compiled test is one C file under tests/ linked against the library.
+$(O)/tests/%: tests/%.c $(LIBDOZE) tests/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(DZ_CFLAGS) -Itests -MMD -MP $(LDFLAGS) -o $@ $< $(LIBDOZE) $(LDLIBS)
+
+# Environment every test sees: where the binary, the build and the sources are.
+TEST_ENV := DOZE=$(abspath $(DOZE)) DZ_BUILD=$(abspath $(O)) DZ_SRC=$(CURDIR)
+
+deps:
+	@./tools/install-deps
+
+check: all
+	$(TEST_ENV) $(PROVE) --exec '' $(CHECK_TESTS) $(CHECK_SCRIPTS)
+
+check-kvm: all
+	@if [ -z "$(strip $(KVM_TESTS) $(KVM_SCRIPTS))" ]; then echo "no KVM tests in this tree"; \
+	else $(TEST_ENV) $(PROVE) --exec '' $(KVM_TESTS) $(KVM_SCRIPTS); fi
+
+test: deps
+	$(MAKE) check
+	$(MAKE) check-kvm
+
+bench: deps all $(BENCH_TARGETS)
+
+demo: deps all
+	./tools/demo
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^guest/.*\.S$$')
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all deps check check-kvm test bench demo format clean $(BENCH_TARGETS)
+.DELETE_ON_ERROR:
+
+-include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(CHECK_TESTS:=.d) $(KVM_TESTS:=.d)
