@@ -35,8 +35,8 @@ KVM_SCRIPTS	:=	# TAP scripts that need /dev/kvm
 BENCH_TARGETS	:=	# phony targets run by `make bench`
 ALL_TARGETS	:=	# extra artefacts built by `make` (guest image, predicates)
 
-include $(sort $(wildcard lib/*/build.mk vmm/build.mk guest/build.mk tools/build.mk \
-			  tests/*/build.mk bench/build.mk))
+include $(sort $(wildcard lib/*/build.mk vmm/build.mk guest/build.mk guest/*/build.mk \
+			  tools/build.mk tests/*/build.mk bench/build.mk bench/*/build.mk))
 
 LIB_OBJS  := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(O)/%.o,$(TOOL_SRCS))
