@@ -79,4 +79,12 @@ int dz_prog__check(const struct bpf_insn *insns, uint32_t cnt, char *err, size_t
 /* Name of a DZ_PROG_PREDICATE helper ("dz_read_gva"), or NULL. */
 const char *dz_helper__name(int32_t id);
 
+/*
+ * Runs DZ_PROG_PREDICATE helper ID with its first three arguments on the
+ * predicate context ctx (lib/bpf/gmem.c). Unknown ids return -ENOSYS (the
+ * verifier and the checked interpreter refuse them before).
+ */
+int64_t dz__helper_call(int32_t id, uint64_t r1, uint64_t r2, uint64_t r3, const void *ctx,
+			const struct dz_guest_ops *ops);
+
 #endif /* DZ_LIB_BPF_INSN_H */
