@@ -3,7 +3,6 @@
  * Asynchronous page-fault policies (see policy.h).
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,37 +55,6 @@ const char *dz_decide_reason__name(enum dz_decide_reason r)
 	if ((unsigned int)r >= DZ__DECIDE_MAX)
 		return "?";
 	return reason_names[r];
-}
-
-int dz_parse_duration_ns(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		double mult;
-	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
-	char *end;
-	double v;
-
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return -EINVAL;
-	if (!strcmp(s, "0")) {
-		*ns = 0;
-		return 0;
-	}
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
-		return -EINVAL;
-	for (unsigned int i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].unit))
-			continue;
-		v *= units[i].mult;
-		if (v > 3600e9)
-			return -ERANGE;
-		*ns = (uint64_t)llround(v);
-		return 0;
-	}
-	return -EINVAL;
 }
 
 static void pred_trace(void *opaque, const char *msg, uint64_t arg)

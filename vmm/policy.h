@@ -89,13 +89,6 @@ const char *dz_policy_kind__name(enum dz_policy_kind kind);
 /* Stats key of a reason: "async", "policy_no", "predicate_no", ... */
 const char *dz_decide_reason__name(enum dz_decide_reason r);
 
-/*
- * Parses a duration: a non-negative decimal number followed by a unit, ns, us,
- * ms or s ("1ms", "250us", "0.5ms"); a bare "0" is accepted. -EINVAL for
- * anything else, -ERANGE above an hour.
- */
-int dz_parse_duration_ns(const char *s, uint64_t *ns);
-
 /* gm may be NULL (the predicate's helpers then fail with -EFAULT). */
 int dz_policy__new(enum dz_policy_kind kind, uint64_t async_min_wait_ns,
 		   const struct dz_guestmem *gm, struct dz_policy **out);

@@ -49,7 +49,6 @@ static struct dz_prog *mkprog(const struct bpf_insn *insns, uint32_t cnt)
 static void test_parse(void)
 {
 	enum dz_policy_kind k;
-	uint64_t ns;
 
 	ok(!dz_policy_kind__parse("bpf", &k) && k == DZ_POLICY_BPF, "parse bpf");
 	ok(!dz_policy_kind__parse("always", &k) && k == DZ_POLICY_ALWAYS, "parse always");
@@ -58,17 +57,6 @@ static void test_parse(void)
 	is_str(dz_policy_kind__name(DZ_POLICY_USER), "user", "name of user");
 	is_str(dz_decide_reason__name(DZ_SYNC_TOKEN_LIMIT), "token_limit", "reason key");
 	is_str(dz_decide_reason__name(DZ__DECIDE_MAX), "?", "out-of-range reason");
-	ok(!dz_parse_duration_ns("1ms", &ns) && ns == 1000000, "1ms");
-	ok(!dz_parse_duration_ns("250us", &ns) && ns == 250000, "250us");
-	ok(!dz_parse_duration_ns("0.5ms", &ns) && ns == 500000, "0.5ms");
-	ok(!dz_parse_duration_ns("2s", &ns) && ns == 2000000000ull, "2s");
-	ok(!dz_parse_duration_ns("0", &ns) && ns == 0, "bare 0");
-	is_int(dz_parse_duration_ns("10", &ns), -EINVAL, "a number without unit is refused");
-	is_int(dz_parse_duration_ns("-1ms", &ns), -EINVAL, "negative refused");
-	is_int(dz_parse_duration_ns("1 ms", &ns), -EINVAL, "space refused");
-	is_int(dz_parse_duration_ns("1h", &ns), -EINVAL, "unknown unit refused");
-	is_int(dz_parse_duration_ns("5000s", &ns), -ERANGE, "more than an hour refused");
-	is_int(dz_parse_duration_ns("", &ns), -EINVAL, "empty refused");
 }
 
 static void test_matrix(void)
