@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vCPU thread: KVM_RUN loop, exit dispatch, hooks, userspace-irqchip
+ * interrupt injection, the per-vCPU tick timer, and exception injection.
+ *
+ * Loop order, each iteration: stop? -> pause? -> tick due? -> before_entry
+ * hook -> inject one queued interrupt (or ask for an interrupt window) ->
+ * KVM_RUN -> dispatch the exit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <doze/abi.h>
+
+#include "vm-impl.h"
+
+void dz__vcpu_maybe_park(struct vcpu *vcpu);
+void dz__vcpu_exit_loop(struct vcpu *vcpu);
+
+static const char *const exit_names[] = {
+	[KVM_EXIT_UNKNOWN] = "UNKNOWN",
+	[KVM_EXIT_EXCEPTION] = "EXCEPTION",
+	[KVM_EXIT_IO] = "IO",
+	[KVM_EXIT_HYPERCALL] = "HYPERCALL",
+	[KVM_EXIT_DEBUG] = "DEBUG",
+	[KVM_EXIT_HLT] = "HLT",
+	[KVM_EXIT_MMIO] = "MMIO",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+	[KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+	[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+	[KVM_EXIT_INTR] = "INTR",
+	[KVM_EXIT_SET_TPR] = "SET_TPR",
+	[KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
+	[KVM_EXIT_NMI] = "NMI",
+	[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+	[KVM_EXIT_X86_RDMSR] = "X86_RDMSR",
+	[KVM_EXIT_X86_WRMSR] = "X86_WRMSR",
+};
+
+const char *dz_kvm_exit_name(unsigned int reason)
+{
+	if (reason < sizeof(exit_names) / sizeof(exit_names[0]) && exit_names[reason])
+		return exit_names[reason];
+	return "OTHER";
+}
+
+int vcpu__index(struct vcpu *vcpu)
+{
+	return vcpu->idx;
+}
+
+int vcpu__fd(struct vcpu *vcpu)
+{
+	return vcpu->fd;
+}
+
+struct kvm_run *vcpu__kvm_run(struct vcpu *vcpu)
+{
+	return vcpu->run;
+}
+
+struct vm *vcpu__vm(struct vcpu *vcpu)
+{
+	return vcpu->vm;
+}
+
+pid_t vcpu__tid(struct vcpu *vcpu)
+{
+	return atomic_load(&vcpu->tid);
+}
+
+const struct vcpu_stats *vcpu__stats(struct vcpu *vcpu)
+{
+	return &vcpu->stats;
+}
+
+int vcpu__kick(struct vcpu *vcpu)
+{
+	pid_t tid = atomic_load(&vcpu->tid);
+
+	if (!tid)
+		return 0; /* not running yet: it will see the flags when it starts */
+	if (syscall(SYS_tgkill, getpid(), tid, DZ_KICK_SIGNAL))
+		return errno == ESRCH ? 0 : -errno;
+	return 0;
+}
+
+int vcpu__get_regs(struct vcpu *vcpu, struct kvm_regs *regs)
+{
+	return ioctl(vcpu->fd, KVM_GET_REGS, regs) ? -errno : 0;
+}
+
+int vcpu__set_regs(struct vcpu *vcpu, const struct kvm_regs *regs)
+{
+	return ioctl(vcpu->fd, KVM_SET_REGS, regs) ? -errno : 0;
+}
+
+int vcpu__get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	return ioctl(vcpu->fd, KVM_GET_SREGS, sregs) ? -errno : 0;
+}
+
+int vcpu__queue_irq(struct vcpu *vcpu, uint8_t vector)
+{
+	if (vector < 32)
+		return -EINVAL;
+	if (vcpu->vm->cfg.in_kernel_irqchip) {
+		/* the in-kernel LAPIC takes it as an MSI to this vCPU's APIC id */
+		struct kvm_msi msi = {
+			.address_lo = 0xfee00000u | ((uint32_t)vcpu->idx << 12),
+			.data = vector,
+		};
+
+		return ioctl(vcpu->vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+	}
+	atomic_fetch_or(&vcpu->pending_irqs[vector >> 6], 1ULL << (vector & 63));
+	return vcpu__kick(vcpu);
+}
+
+int vcpu__inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error_code)
+{
+	struct kvm_vcpu_events ev;
+
+	if (vector >= 32)
+		return -EINVAL;
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev))
+		return -errno;
+	if (ev.exception.injected || ev.exception.pending)
+		return -EBUSY;
+	memset(&ev.exception, 0, sizeof(ev.exception));
+	ev.exception.injected = 1;
+	ev.exception.nr = vector;
+	ev.exception.has_error_code = has_error;
+	ev.exception.error_code = error_code;
+	ev.flags = 0;
+	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev))
+		return -errno;
+	vcpu->stats.exceptions_injected++;
+	return 0;
+}
+
+static int highest_pending(struct vcpu *vcpu)
+{
+	for (int w = 3; w >= 0; w--) {
+		uint64_t m = atomic_load(&vcpu->pending_irqs[w]);
+
+		if (m)
+			return w * 64 + 63 - __builtin_clzll(m);
+	}
+	return -1;
+}
+
+/* Deliver the highest queued vector if KVM can take it now; else ask KVM to
+ * exit as soon as the guest can take interrupts. */
+static int inject_irqs(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int v = highest_pending(vcpu);
+
+	run->request_interrupt_window = 0;
+	if (v < 0)
+		return 0;
+	if (run->ready_for_interrupt_injection && run->if_flag) {
+		struct kvm_interrupt irq = { .irq = v };
+
+		if (ioctl(vcpu->fd, KVM_INTERRUPT, &irq))
+			return -errno;
+		atomic_fetch_and(&vcpu->pending_irqs[v >> 6], ~(1ULL << (v & 63)));
+		vcpu->stats.irqs_injected++;
+		v = highest_pending(vcpu);
+	}
+	run->request_interrupt_window = v >= 0;
+	return 0;
+}
+
+static void check_tick(struct vcpu *vcpu, uint64_t now)
+{
+	uint64_t period = 1000000000ULL / vcpu->vm->tick_hz;
+
+	if (vcpu->vm->cfg.in_kernel_irqchip || now < vcpu->next_tick_ns)
+		return;
+	vcpu->next_tick_ns += period;
+	if (vcpu->next_tick_ns <= now) /* fell behind (paused, slow host): no burst */
+		vcpu->next_tick_ns = now + period;
+	atomic_fetch_or(&vcpu->pending_irqs[DZ_VEC_TIMER >> 6], 1ULL << (DZ_VEC_TIMER & 63));
+	vcpu->stats.ticks++;
+}
+
+/* Consume kicks that arrived while we were outside KVM_RUN (they stay pending
+ * because the signal is blocked here). */
+static void eat_kicks(void)
+{
+	static const struct timespec zero;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, DZ_KICK_SIGNAL);
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+}
+
+/* Retire a pending port/MMIO completion without running guest code, so the
+ * registers are at an instruction boundary (snapshot, pause). */
+int dz__vcpu_settle(struct vcpu *vcpu)
+{
+	int r;
+
+	vcpu->run->immediate_exit = 1;
+	r = ioctl(vcpu->fd, KVM_RUN, 0);
+	vcpu->run->immediate_exit = 0;
+	if (r == 0 || errno == EINTR)
+		return 0;
+	return -errno;
+}
+
+static void describe(struct vcpu *vcpu, char *buf, size_t len)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) || ioctl(vcpu->fd, KVM_GET_SREGS, &s)) {
+		snprintf(buf, len, "vCPU %d (registers unavailable)", vcpu->idx);
+		return;
+	}
+	snprintf(buf, len, "vCPU %d, RIP %#llx, CPL %d, RSP %#llx, RFLAGS %#llx", vcpu->idx, r.rip,
+		 s.cs.selector & 3, r.rsp, r.rflags);
+}
+
+static void fail_exit(struct vcpu *vcpu, int err, const char *what)
+{
+	char where[160];
+
+	describe(vcpu, where, sizeof(where));
+	dz__fail(vcpu->vm, err, "%s: %s", where, what);
+}
+
+static int handle_msr(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+	int r = 0;
+
+	if (vm->hooks.on_msr) {
+		r = vm->hooks.on_msr(vm->hooks.opaque, vcpu, run);
+		if (r)
+			return r < 0 ? r : 0;
+	}
+	/* nobody owns it: reads of the feature MSR answer, everything else #GPs */
+	run->msr.error = 1;
+	if (run->exit_reason == KVM_EXIT_X86_RDMSR && run->msr.index == DZ_MSR_FEATURES) {
+		run->msr.data = DZ_CPUID_F_PORTS;
+		run->msr.error = 0;
+	}
+	return 0;
+}
+
+static int wait_for_irq(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	sigset_t set;
+
+	vcpu->stats.halts++;
+	sigemptyset(&set);
+	sigaddset(&set, DZ_KICK_SIGNAL);
+	for (;;) {
+		uint64_t now = dz__now_ns();
+		struct timespec ts;
+		uint64_t wait;
+
+		check_tick(vcpu, now);
+		if (highest_pending(vcpu) >= 0 || atomic_load(&vm->stopping) ||
+		    atomic_load(&vm->pause_req))
+			return 0;
+		if (vm->cfg.in_kernel_irqchip)
+			wait = 10000000;
+		else
+			wait = vcpu->next_tick_ns > now ? vcpu->next_tick_ns - now : 0;
+		ts.tv_sec = wait / 1000000000ULL;
+		ts.tv_nsec = wait % 1000000000ULL;
+		if (sigtimedwait(&set, NULL, &ts) < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (vm->hooks.on_eintr) {
+			int r = vm->hooks.on_eintr(vm->hooks.opaque, vcpu);
+
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+static int handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+	char msg[128];
+	int r;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		r = dz__handle_io(vcpu);
+		if (r == 0 && vm->hooks.on_port)
+			r = vm->hooks.on_port(vm->hooks.opaque, vcpu, run);
+		if (r == 0 && run->io.direction == KVM_EXIT_IO_IN) /* unknown port reads all ones */
+			memset((uint8_t *)run + run->io.data_offset, 0xff,
+			       (size_t)run->io.size * run->io.count);
+		return r < 0 ? r : 0;
+	case KVM_EXIT_MMIO:
+		r = vm->hooks.on_mmio ? vm->hooks.on_mmio(vm->hooks.opaque, vcpu, run) : 0;
+		if (r)
+			return r < 0 ? r : 0;
+		snprintf(msg, sizeof(msg), "%s of %u bytes at guest-physical %#llx outside RAM (MMIO)",
+			 run->mmio.is_write ? "write" : "read", run->mmio.len, run->mmio.phys_addr);
+		fail_exit(vcpu, -EFAULT, msg);
+		return -EFAULT;
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		return handle_msr(vcpu);
+	case KVM_EXIT_HLT:
+		if (!run->if_flag) {
+			fail_exit(vcpu, -EDEADLK, "guest halted with interrupts disabled (it can never wake)");
+			return -EDEADLK;
+		}
+		return wait_for_irq(vcpu);
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+	case KVM_EXIT_INTR:
+		return 0;
+	case KVM_EXIT_SHUTDOWN:
+		fail_exit(vcpu, -EFAULT, "guest shut down (triple fault), exit reason SHUTDOWN");
+		return -EFAULT;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(msg, sizeof(msg), "VM entry failed, hardware reason %#llx",
+			 run->fail_entry.hardware_entry_failure_reason);
+		fail_exit(vcpu, -EIO, msg);
+		return -EIO;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(msg, sizeof(msg), "KVM internal error, suberror %u", run->internal.suberror);
+		fail_exit(vcpu, -EIO, msg);
+		return -EIO;
+	case KVM_EXIT_SYSTEM_EVENT:
+		snprintf(msg, sizeof(msg), "guest system event %u (reset/shutdown)",
+			 run->system_event.type);
+		fail_exit(vcpu, -EFAULT, msg);
+		return -EFAULT;
+	default:
+		snprintf(msg, sizeof(msg), "unexpected exit reason %u (%s)", run->exit_reason,
+			 dz_kvm_exit_name(run->exit_reason));
+		fail_exit(vcpu, -EIO, msg);
+		return -EIO;
+	}
+}
+
+static int set_run_sigmask(struct vcpu *vcpu)
+{
+	struct {
+		struct kvm_signal_mask m;
+		uint8_t set[8];
+	} km;
+	sigset_t cur;
+
+	pthread_sigmask(SIG_SETMASK, NULL, &cur);
+	sigdelset(&cur, DZ_KICK_SIGNAL);
+	km.m.len = 8;
+	memcpy(km.set, &cur, 8);
+	return ioctl(vcpu->fd, KVM_SET_SIGNAL_MASK, &km) ? -errno : 0;
+}
+
+static int start_timer(struct vcpu *vcpu)
+{
+	struct sigevent sev = { 0 };
+	uint64_t period = 1000000000ULL / vcpu->vm->tick_hz;
+	struct itimerspec its = {
+		.it_value = { period / 1000000000ULL, period % 1000000000ULL },
+		.it_interval = { period / 1000000000ULL, period % 1000000000ULL },
+	};
+
+	if (vcpu->vm->cfg.in_kernel_irqchip)
+		return 0;
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = DZ_KICK_SIGNAL;
+	sev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &sev, &vcpu->timer))
+		return -errno;
+	vcpu->timer_armed = true;
+	if (timer_settime(vcpu->timer, 0, &its, NULL))
+		return -errno;
+	return 0;
+}
+
+static int vcpu_loop(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	for (;;) {
+		if (atomic_load(&vm->stopping))
+			return 0;
+		dz__vcpu_maybe_park(vcpu);
+		if (atomic_load(&vm->stopping))
+			return 0;
+		check_tick(vcpu, dz__now_ns());
+		if (vm->hooks.before_entry) {
+			r = vm->hooks.before_entry(vm->hooks.opaque, vcpu);
+			if (r < 0)
+				return r;
+		}
+		if (!vm->cfg.in_kernel_irqchip) {
+			r = inject_irqs(vcpu);
+			if (r < 0) {
+				fail_exit(vcpu, r, "KVM_INTERRUPT failed");
+				return r;
+			}
+		}
+		r = ioctl(vcpu->fd, KVM_RUN, 0);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu->stats.eintr++;
+				eat_kicks();
+				if (vm->hooks.on_eintr) {
+					r = vm->hooks.on_eintr(vm->hooks.opaque, vcpu);
+					if (r < 0)
+						return r;
+				}
+				continue;
+			}
+			r = -errno;
+			fail_exit(vcpu, r, "KVM_RUN failed");
+			return r;
+		}
+		if (run->exit_reason < DZ_NR_EXIT_REASONS)
+			vcpu->stats.exits[run->exit_reason]++;
+		r = handle_exit(vcpu);
+		if (r < 0)
+			return r;
+	}
+}
+
+void *dz__vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	char name[16];
+	int r;
+
+	atomic_store(&vcpu->tid, gettid());
+	snprintf(name, sizeof(name), "doze-vcpu%d", vcpu->idx);
+	pthread_setname_np(pthread_self(), name);
+	if (vm->hooks.vcpu_start)
+		vm->hooks.vcpu_start(vm->hooks.opaque, vcpu);
+	r = set_run_sigmask(vcpu);
+	if (!r)
+		r = start_timer(vcpu);
+	if (r)
+		dz__fail(vm, r, "vCPU %d: cannot set up its signal mask or timer: %s", vcpu->idx,
+			 strerror(-r));
+	else
+		r = vcpu_loop(vcpu);
+	if (r < 0 && !atomic_load(&vm->stopping))
+		dz__fail(vm, r, "vCPU %d: run loop failed: %s", vcpu->idx, strerror(-r));
+	if (vcpu->timer_armed) {
+		timer_delete(vcpu->timer);
+		vcpu->timer_armed = false;
+	}
+	dz__console_flush(vcpu);
+	if (vm->hooks.vcpu_stop)
+		vm->hooks.vcpu_stop(vm->hooks.opaque, vcpu);
+	dz__vcpu_exit_loop(vcpu);
+	/* tid stays set: kicks after this fail with ESRCH, which vcpu__kick ignores */
+	return NULL;
+}
