@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp://HOST:PORT — pages from `doze pageserver` (protocol in pageproto.h).
+ *
+ * One connection, many requests in flight (pipelined). When the connection
+ * drops or stalls, the client reconnects with exponential backoff and sends
+ * again every request that had no answer yet; a request that could not be
+ * served for `timeout` completes with -EIO and its pages are lost. The whole
+ * state machine runs on the source's I/O thread with non-blocking sockets,
+ * so closing the source never waits for the network.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pageproto.h"
+#include "source-impl.h"
+#include "stats.h"
+
+#define BACKOFF_MIN_NS	(10ull * 1000000)
+#define BACKOFF_MAX_NS	(1000ull * 1000000)
+#define OUTBUF_REQS	256
+
+enum conn_state { DISCONNECTED, CONNECTING, HELLO, UP };
+
+struct tcp_src {
+	char *hostport;
+	struct sockaddr_storage ss;
+	unsigned int sslen;
+	int fd;
+	enum conn_state state;
+	uint64_t t_state;		/* when the current state began */
+	uint64_t t_next_connect;
+	uint64_t backoff_ns;
+	uint64_t t_last_rx;
+	uint64_t next_id;
+	char why[160];			/* why the connection was lost */
+
+	struct dz_src_req *send_head, *send_tail;	/* not sent yet */
+	struct dz_src_req *inflight_head, *inflight_tail;	/* sent, awaiting the answer */
+
+	struct dz_pp_req out[OUTBUF_REQS];
+	size_t out_len, out_off;	/* bytes */
+
+	union {
+		struct dz_pp_resp resp;
+		struct dz_pp_hello hello;
+		char raw[24];
+	} hdr;
+	size_t hdr_got;
+	struct dz_src_req *rx_req;	/* receiving this request's data */
+	size_t rx_want, rx_got;
+};
+
+static void push(struct dz_src_req **h, struct dz_src_req **t, struct dz_src_req *r)
+{
+	r->bnext = NULL;
+	if (*t)
+		(*t)->bnext = r;
+	else
+		*h = r;
+	*t = r;
+}
+
+static int read_hello_sync(int fd, uint64_t timeout_ns, struct dz_pp_hello *h)
+{
+	size_t got = 0;
+	uint64_t end = dz_now_ns() + timeout_ns;
+
+	while (got < sizeof(*h)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t now = dz_now_ns();
+		ssize_t n;
+
+		if (now >= end)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)((end - now) / 1000000) + 1) <= 0)
+			continue;
+		n = recv(fd, (char *)h + got, sizeof(*h) - got, 0);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	return 0;
+}
+
+static int check_hello(struct dz_source *src, const struct dz_pp_hello *h, char *err, size_t errlen)
+{
+	if (h->magic != DZ_PP_HELLO_MAGIC || h->version != DZ_PP_VERSION) {
+		snprintf(err, errlen, "%s: not a doze page server (bad hello)", src->uri);
+		return -EPROTO;
+	}
+	if (h->page_size != DZ_SRC_PAGE_SIZE || h->max_pages == 0) {
+		snprintf(err, errlen, "%s: page server uses %u-byte pages, doze needs %u", src->uri,
+			 h->page_size, DZ_SRC_PAGE_SIZE);
+		return -EPROTO;
+	}
+	src->size = h->file_size;
+	return 0;
+}
+
+static int tcp_open(struct dz_source *src, const char *target, char *err, size_t errlen)
+{
+	struct tcp_src *t;
+	struct dz_pp_hello h;
+	uint64_t t0;
+	int r, one = 1;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->fd = -1;
+	t->hostport = strdup(target);
+	if (!t->hostport) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = dz_src__resolve(target, &t->ss, &t->sslen);
+	if (r) {
+		snprintf(err, errlen, "%s: cannot resolve '%s' (want HOST:PORT)", src->uri, target);
+		goto fail;
+	}
+	t0 = dz_now_ns();
+	r = dz_src__connect(&t->ss, t->sslen, src->connect_timeout_ns);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: cannot connect: %s", src->uri, strerror(-r));
+		goto fail;
+	}
+	t->fd = r;
+	r = read_hello_sync(t->fd, src->connect_timeout_ns, &h);
+	if (r) {
+		snprintf(err, errlen, "%s: no hello from the page server: %s", src->uri, strerror(-r));
+		goto fail;
+	}
+	r = check_hello(src, &h, err, errlen);
+	if (r)
+		goto fail;
+	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	src->seed_latency_ns = dz_now_ns() - t0;	/* a connect + hello round trip */
+	t->state = UP;
+	t->t_last_rx = dz_now_ns();
+	t->backoff_ns = BACKOFF_MIN_NS;
+	src->priv = t;
+	return 0;
+fail:
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->hostport);
+	free(t);
+	return r;
+}
+
+/* Drops the connection: every request without an answer will be sent again. */
+static void disconnect(struct dz_source *src, struct tcp_src *t, const char *why, int err)
+{
+	uint64_t now = dz_now_ns();
+	struct dz_src_req *r;
+
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	snprintf(t->why, sizeof(t->why), "%s%s%s", why, err ? ": " : "", err ? strerror(err) : "");
+	dz_src__set_error(src, "%s: connection lost (%s)", src->uri, t->why);
+	if (t->state == UP || t->state == HELLO)
+		t->backoff_ns = BACKOFF_MIN_NS;
+	t->state = DISCONNECTED;
+	t->t_next_connect = now + t->backoff_ns;
+	t->backoff_ns = t->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : t->backoff_ns * 2;
+	/* In-flight requests go back to the front of the send queue, in order. */
+	if (t->inflight_head) {
+		t->inflight_tail->bnext = t->send_head;
+		if (!t->send_head)
+			t->send_tail = t->inflight_tail;
+		t->send_head = t->inflight_head;
+		t->inflight_head = t->inflight_tail = NULL;
+	}
+	for (r = t->send_head; r; r = r->bnext)
+		if (!r->t_deadline)
+			r->t_deadline = now + src->timeout_ns;
+	t->out_len = t->out_off = 0;
+	t->hdr_got = 0;
+	t->rx_req = NULL;
+}
+
+static void start_connect(struct dz_source *src, struct tcp_src *t)
+{
+	int fd, r;
+
+	fd = socket(t->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		disconnect(src, t, "socket", errno);
+		return;
+	}
+	r = connect(fd, (struct sockaddr *)&t->ss, t->sslen);
+	t->fd = fd;
+	t->t_state = dz_now_ns();
+	dz_src__count_retry(src, true);
+	if (r && errno != EINPROGRESS) {
+		disconnect(src, t, "connect", errno);
+		return;
+	}
+	t->state = CONNECTING;
+}
+
+/* Completes every queued request whose deadline passed while the server was away. */
+static void expire(struct dz_source *src, struct tcp_src *t, uint64_t now)
+{
+	struct dz_src_req **pp = &t->send_head, *prev = NULL;
+
+	while (*pp) {
+		struct dz_src_req *r = *pp;
+
+		if (!r->t_deadline || r->t_deadline > now) {
+			prev = r;
+			pp = &r->bnext;
+			continue;
+		}
+		*pp = r->bnext;
+		if (t->send_tail == r)
+			t->send_tail = prev;
+		r->nvalid = 0;
+		r->status = -EIO;
+		dz_src__set_error(src, "%s: gave up after %.1f s: %s", src->uri,
+				  (double)src->timeout_ns / 1e9, t->why[0] ? t->why : "no answer");
+		dz_src__complete(src, r);
+	}
+}
+
+static void take_new(struct dz_source *src, struct tcp_src *t)
+{
+	struct dz_src_req *batch[64];
+	uint64_t now = dz_now_ns();
+	int n;
+
+	while ((n = dz_src__take(src, batch, 64)) > 0) {
+		for (int i = 0; i < n; i++) {
+			struct dz_src_req *r = batch[i];
+
+			r->id = ++t->next_id;
+			if (t->state != UP)
+				r->t_deadline = now + src->timeout_ns;
+			/* Demand jumps the local queue too; prefetch keeps its order. */
+			if (r->prio == DZ_PRIO_DEMAND && t->send_head) {
+				struct dz_src_req **pp = &t->send_head;
+
+				while (*pp && (*pp)->prio == DZ_PRIO_DEMAND)
+					pp = &(*pp)->bnext;
+				r->bnext = *pp;
+				*pp = r;
+				if (!r->bnext)
+					t->send_tail = r;
+			} else {
+				push(&t->send_head, &t->send_tail, r);
+			}
+		}
+	}
+}
+
+static void do_send(struct dz_source *src, struct tcp_src *t)
+{
+	/* Refill the output buffer from the send queue. */
+	if (t->out_off == t->out_len) {
+		bool was_idle = !t->inflight_head;
+		size_t n = 0;
+
+		t->out_len = t->out_off = 0;
+		while (t->send_head && n < OUTBUF_REQS) {
+			struct dz_src_req *r = t->send_head;
+
+			t->send_head = r->bnext;
+			if (!t->send_head)
+				t->send_tail = NULL;
+			t->out[n++] = (struct dz_pp_req){ .magic = DZ_PP_REQ_MAGIC,
+							  .count = r->npages,
+							  .id = r->id,
+							  .page = r->page };
+			if (r->attempts++)
+				dz_src__count_retry(src, false);
+			push(&t->inflight_head, &t->inflight_tail, r);
+		}
+		t->out_len = n * sizeof(t->out[0]);
+		if (n && was_idle)
+			t->t_last_rx = dz_now_ns();	/* the stall clock starts with the first request */
+	}
+	while (t->out_off < t->out_len) {
+		ssize_t n = send(t->fd, (char *)t->out + t->out_off, t->out_len - t->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				disconnect(src, t, "send", errno);
+			return;
+		}
+		t->out_off += (size_t)n;
+	}
+}
+
+static struct dz_src_req *find_inflight(struct tcp_src *t, uint64_t id)
+{
+	struct dz_src_req **pp = &t->inflight_head, *prev = NULL;
+
+	for (; *pp; prev = *pp, pp = &(*pp)->bnext) {
+		struct dz_src_req *r = *pp;
+
+		if (r->id != id)
+			continue;
+		*pp = r->bnext;
+		if (t->inflight_tail == r)
+			t->inflight_tail = prev;
+		r->bnext = NULL;
+		return r;
+	}
+	return NULL;
+}
+
+static void finish_rx(struct dz_source *src, struct tcp_src *t)
+{
+	struct dz_src_req *r = t->rx_req;
+
+	r->nvalid = t->hdr.resp.nvalid;
+	r->status = t->hdr.resp.status;
+	if (r->nvalid < r->npages && r->status == 0)
+		r->status = -EIO;
+	if (r->status == -ENODATA)
+		dz_src__set_error(src, "%s: the page server has no page %llu (past the end of its file)",
+				  src->uri, (unsigned long long)(r->page + r->nvalid));
+	else if (r->status)
+		dz_src__set_error(src, "%s: the page server answered %s for page %llu", src->uri,
+				  strerror(-r->status), (unsigned long long)(r->page + r->nvalid));
+	t->rx_req = NULL;
+	t->hdr_got = 0;
+	t->backoff_ns = BACKOFF_MIN_NS;
+	dz_src__complete(src, r);
+}
+
+static void do_recv(struct dz_source *src, struct tcp_src *t)
+{
+	for (int rounds = 0; rounds < 64; rounds++) {
+		ssize_t n;
+
+		if (t->rx_req) {
+			n = recv(t->fd, (char *)t->rx_req->buf + t->rx_got, t->rx_want - t->rx_got,
+				 MSG_DONTWAIT);
+		} else {
+			size_t want = t->state == HELLO ? sizeof(t->hdr.hello) : sizeof(t->hdr.resp);
+
+			n = recv(t->fd, t->hdr.raw + t->hdr_got, want - t->hdr_got, MSG_DONTWAIT);
+		}
+		if (n == 0) {
+			disconnect(src, t, "closed by the page server", 0);
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				disconnect(src, t, "recv", errno);
+			return;
+		}
+		t->t_last_rx = dz_now_ns();
+		if (t->rx_req) {
+			t->rx_got += (size_t)n;
+			if (t->rx_got == t->rx_want)
+				finish_rx(src, t);
+			continue;
+		}
+		t->hdr_got += (size_t)n;
+		if (t->state == HELLO) {
+			char err[256];
+
+			if (t->hdr_got < sizeof(t->hdr.hello))
+				continue;
+			if (check_hello(src, &t->hdr.hello, err, sizeof(err))) {
+				disconnect(src, t, "bad hello", 0);
+				return;
+			}
+			t->state = UP;
+			t->hdr_got = 0;
+			continue;
+		}
+		if (t->hdr_got < sizeof(t->hdr.resp))
+			continue;
+		if (t->hdr.resp.magic != DZ_PP_RESP_MAGIC) {
+			disconnect(src, t, "protocol error (bad response magic)", 0);
+			return;
+		}
+		t->rx_req = find_inflight(t, t->hdr.resp.id);
+		if (!t->rx_req || t->hdr.resp.count != t->rx_req->npages ||
+		    t->hdr.resp.nvalid > t->hdr.resp.count) {
+			if (t->rx_req)	/* keep it for the resend */
+				push(&t->inflight_head, &t->inflight_tail, t->rx_req);
+			t->rx_req = NULL;
+			disconnect(src, t, "protocol error (unexpected response)", 0);
+			return;
+		}
+		t->rx_want = (size_t)t->hdr.resp.nvalid * DZ_SRC_PAGE_SIZE;
+		t->rx_got = 0;
+		if (t->rx_want == 0)
+			finish_rx(src, t);
+	}
+}
+
+static void fail_all(struct dz_source *src, struct tcp_src *t, int status)
+{
+	struct dz_src_req *lists[2] = { t->send_head, t->inflight_head };
+
+	if (t->rx_req) {
+		t->rx_req->status = status;
+		t->rx_req->nvalid = 0;
+		dz_src__complete(src, t->rx_req);
+		t->rx_req = NULL;
+	}
+	for (int i = 0; i < 2; i++) {
+		for (struct dz_src_req *r = lists[i], *n; r; r = n) {
+			n = r->bnext;
+			r->status = status;
+			r->nvalid = 0;
+			dz_src__complete(src, r);
+		}
+	}
+	t->send_head = t->send_tail = t->inflight_head = t->inflight_tail = NULL;
+}
+
+static void *tcp_thread(void *arg)
+{
+	struct dz_source *src = arg;
+	struct tcp_src *t = src->priv;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = dz_src__wake_fd(src), .events = POLLIN },
+				       { .fd = t->fd, .events = 0 } };
+		uint64_t now, next = UINT64_MAX;
+		int timeout;
+
+		if (dz_src__stopping(src))
+			break;
+		dz_src__drain_wake(src);
+		take_new(src, t);
+		now = dz_now_ns();
+		switch (t->state) {
+		case DISCONNECTED:
+			expire(src, t, now);
+			if (!t->send_head)
+				break;	/* reconnect only when there is work */
+			if (now >= t->t_next_connect)
+				start_connect(src, t);
+			else
+				next = t->t_next_connect;
+			break;
+		case CONNECTING:
+		case HELLO:
+			expire(src, t, now);
+			if (now - t->t_state > src->connect_timeout_ns)
+				disconnect(src, t, "connect", ETIMEDOUT);
+			else
+				next = t->t_state + src->connect_timeout_ns;
+			break;
+		case UP:
+			if (t->send_head || t->out_off < t->out_len)
+				do_send(src, t);
+			/* A server that accepts requests but never answers counts as gone. */
+			if (t->state == UP && t->inflight_head) {
+				if (now - t->t_last_rx > src->timeout_ns)
+					disconnect(src, t, "no answer", ETIMEDOUT);
+				else
+					next = t->t_last_rx + src->timeout_ns;
+			}
+			break;
+		}
+		/* Deadlines of queued requests while the server is away. */
+		for (struct dz_src_req *r = t->send_head; r && t->state != UP; r = r->bnext)
+			if (r->t_deadline && r->t_deadline < next)
+				next = r->t_deadline;
+		p[1].fd = t->fd;
+		if (t->state == CONNECTING)
+			p[1].events = POLLOUT;
+		else if (t->state != DISCONNECTED)
+			p[1].events = POLLIN | (t->out_off < t->out_len ? POLLOUT : 0);
+		now = dz_now_ns();
+		timeout = next == UINT64_MAX ? -1 : next <= now ? 0 : (int)((next - now) / 1000000) + 1;
+		if (poll(p, 2, timeout) < 0)
+			continue;
+		if (t->fd < 0 || !p[1].revents)
+			continue;
+		if (t->state == CONNECTING) {
+			int e = 0;
+			socklen_t el = sizeof(e);
+
+			getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+			if (e) {
+				disconnect(src, t, "connect", e);
+			} else {
+				int one = 1;
+
+				setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				t->state = HELLO;
+				t->t_state = dz_now_ns();
+				t->hdr_got = 0;
+			}
+			continue;
+		}
+		if (p[1].revents & (POLLIN | POLLERR | POLLHUP))
+			do_recv(src, t);
+		if (t->state == UP && (p[1].revents & POLLOUT))
+			do_send(src, t);
+	}
+	fail_all(src, t, -ESHUTDOWN);
+	return NULL;
+}
+
+static void tcp_close(struct dz_source *src)
+{
+	struct tcp_src *t = src->priv;
+
+	if (!t)
+		return;
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->hostport);
+	free(t);
+	src->priv = NULL;
+}
+
+const struct dz_source_ops dz_source_tcp_ops = {
+	.scheme = "tcp",
+	.open = tcp_open,
+	.thread = tcp_thread,
+	.close = tcp_close,
+};
