@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Differential test against the Linux kernel's own eBPF: random ALU/branch
+ * programs (no memory, forward jumps only, every register initialised) are
+ * loaded with bpf(BPF_PROG_LOAD) as socket filters, run once with
+ * BPF_PROG_TEST_RUN, and r0 is compared with doze's interpreter.
+ *
+ * BPF_PROG_TEST_RUN reports a 32-bit retval, so every program is loaded
+ * twice: once ending in "exit" (low half of r0) and once ending in
+ * "r0 >>= 32; exit" (high half): the full 64-bit r0 is compared.
+ * Includes the cpu v4 forms (sdiv/smod, movsx, bswap, gotol). Needs root
+ * (CAP_BPF); skipped with the reason when the kernel refuses bpf() itself.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <doze/bpf.h>
+#include <doze/filter.h>
+
+#include "tap.h"
+
+#define NPROGS	3000
+#define MAXLEN	96
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;	/* fixed seed: reproducible */
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint32_t below(uint32_t n)
+{
+	return (uint32_t)(rnd() % n);
+}
+
+static uint64_t interesting(void)
+{
+	static const uint64_t v[] = {
+		0, 1, 2, 3, 7, 0xff, 0x80, 0x7f, 0x8000, 0xffff, 0x7fffffff, 0x80000000ULL,
+		0xffffffffULL, 0x100000000ULL, 0x8000000000000000ULL, 0x7fffffffffffffffULL,
+		0xffffffffffffffffULL, 0xfffffffffffffffeULL, 0xffffffff80000000ULL,
+	};
+
+	switch (below(3)) {
+	case 0:
+		return v[below(sizeof(v) / sizeof(v[0]))];
+	case 1:
+		return (uint64_t)(int64_t)(int32_t)(rnd() % 200 - 100);
+	default:
+		return rnd();
+	}
+}
+
+static int32_t imm32(void)
+{
+	uint64_t v = interesting();
+
+	return (int32_t)(uint32_t)v;
+}
+
+static long sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+static char log_buf[1 << 16];
+
+static int kload(const struct bpf_insn *insns, uint32_t cnt, bool want_log)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	attr.insns = (uintptr_t)insns;
+	attr.insn_cnt = cnt;
+	attr.license = (uintptr_t) "GPL";
+	if (want_log) {
+		attr.log_buf = (uintptr_t)log_buf;
+		attr.log_size = sizeof(log_buf);
+		attr.log_level = 1;
+		log_buf[0] = '\0';
+	}
+	return (int)sys_bpf(BPF_PROG_LOAD, &attr);
+}
+
+static int krun(int fd, uint32_t *retval)
+{
+	uint8_t pkt[64] = { 0 };
+	union bpf_attr attr;
+	int ret;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.test.prog_fd = fd;
+	attr.test.data_in = (uintptr_t)pkt;
+	attr.test.data_size_in = sizeof(pkt);
+	attr.test.repeat = 1;
+	ret = (int)sys_bpf(BPF_PROG_TEST_RUN, &attr);
+	*retval = attr.test.retval;
+	return ret;
+}
+
+/* Runs in the kernel: 0 and the 64-bit r0, or -errno (log in log_buf). */
+static int kernel_r0(const struct bpf_insn *body, uint32_t n, uint64_t *r0)
+{
+	struct bpf_insn prog[MAXLEN + 4];
+	uint32_t lo, hi;
+	int fd, ret;
+
+	memcpy(prog, body, n * sizeof(*body));
+	prog[n] = BPF_EXIT_INSN();
+	fd = kload(prog, n + 1, false);
+	if (fd < 0) {
+		ret = -errno;
+		kload(prog, n + 1, true);
+		return ret;
+	}
+	ret = krun(fd, &lo);
+	close(fd);
+	if (ret)
+		return -errno;
+	/* Jumps to the tail land on "r0 >>= 32" here, on "exit" above. */
+	prog[n] = BPF_ALU64_IMM(BPF_RSH, 0, 32);
+	prog[n + 1] = BPF_EXIT_INSN();
+	fd = kload(prog, n + 2, false);
+	if (fd < 0) {
+		ret = -errno;
+		kload(prog, n + 2, true);
+		return ret;
+	}
+	ret = krun(fd, &hi);
+	close(fd);
+	if (ret)
+		return -errno;
+	*r0 = (uint64_t)hi << 32 | lo;
+	return 0;
+}
+
+static int doze_r0(const struct bpf_insn *body, uint32_t n, uint64_t *r0)
+{
+	struct bpf_insn prog[MAXLEN + 1];
+	struct dz_run_opts opts = { .checked = true };
+	uint8_t pkt[64] = { 0 };
+	struct dz_prog *p;
+	int ret;
+
+	memcpy(prog, body, n * sizeof(*body));
+	prog[n] = BPF_EXIT_INSN();
+	ret = dz_prog__new(prog, n + 1, DZ_PROG_MEM, &p);
+	if (ret)
+		return ret;
+	ret = dz_prog__run(p, pkt, sizeof(pkt), &opts, r0, NULL);
+	dz_prog__free(p);
+	return ret;
+}
+
+static const uint8_t alu_ops[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR,	BPF_AND, BPF_LSH,
+				   BPF_RSH, BPF_NEG, BPF_MOD, BPF_XOR, BPF_MOV, BPF_ARSH };
+static const uint8_t jmp_ops[] = { BPF_JEQ,  BPF_JGT,  BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+				   BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
+
+static bool v4 = true;
+
+/* One random ALU instruction on r0..r9 (never r10: a pointer). */
+static struct bpf_insn rand_alu(void)
+{
+	uint8_t cls = below(2) ? BPF_ALU64 : BPF_ALU, op = alu_ops[below(sizeof(alu_ops))];
+	int d = below(10), s = below(10), bits = cls == BPF_ALU64 ? 64 : 32;
+	bool x = below(2);
+	int16_t off = 0;
+	int32_t imm;
+
+	switch (below(12)) {
+	case 0:	/* byte swaps */
+		if (v4 && below(2))
+			return BPF_BSWAP(d, 16 << below(3));
+		return BPF_ENDIAN(below(2) ? BPF_TO_BE : BPF_TO_LE, d, 16 << below(3));
+	case 1:	/* movsx */
+		if (v4) {
+			int w = 8 << below(cls == BPF_ALU64 ? 3 : 2);
+
+			return BPF_RAW_INSN(cls | BPF_MOV | BPF_X, d, s, w, 0);
+		}
+		break;
+	}
+	if (op == BPF_NEG)
+		return BPF_RAW_INSN(cls | BPF_NEG | BPF_K, d, 0, 0, 0);
+	if ((op == BPF_DIV || op == BPF_MOD) && v4 && below(2))
+		off = 1;
+	if (x)
+		return BPF_RAW_INSN(cls | op | BPF_X, d, s, off, 0);
+	imm = imm32();
+	if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
+		imm = below(bits);			/* the kernel refuses larger constants */
+	if ((op == BPF_DIV || op == BPF_MOD) && imm == 0)
+		imm = below(2) ? -1 : 3;		/* ... and constant division by zero */
+	return BPF_RAW_INSN(cls | op | BPF_K, d, 0, off, imm);
+}
+
+/* A random program of n slots, all jumps forward to at most n (the tail). */
+static uint32_t gen(struct bpf_insn *p, uint32_t max)
+{
+	uint32_t n = 0, len = 20 + below(max - 30);
+
+	/* Every register r0..r9 gets a value first (r1 held the context). */
+	for (int r = 0; r < 10; r++) {
+		uint64_t v = interesting();
+
+		if (below(3)) {
+			struct bpf_insn ld[2] = { BPF_LD_IMM64(r, v) };
+
+			p[n++] = ld[0];
+			p[n++] = ld[1];
+		} else {
+			p[n++] = below(2) ? BPF_MOV64_IMM(r, (int32_t)v) : BPF_MOV32_IMM(r, (int32_t)v);
+		}
+	}
+	while (n < len) {
+		uint32_t room = len - n;	/* slots up to the tail */
+
+		switch (below(8)) {
+		case 0: case 1: {	/* conditional jump, maybe to the tail */
+			uint8_t cls = below(2) ? BPF_JMP : BPF_JMP32, op = jmp_ops[below(11)];
+			int16_t off = (int16_t)below(room < 6 ? room : 6);
+
+			if (below(2))
+				p[n++] = BPF_RAW_INSN(cls | op | BPF_X, below(10), below(10), off, 0);
+			else
+				p[n++] = BPF_RAW_INSN(cls | op | BPF_K, below(10), 0, off, imm32());
+			break;
+		}
+		case 2:	/* unconditional: "if c goto +1; ja +1; X" keeps X reachable */
+			if (room < 4)
+				break;
+			p[n++] = BPF_RAW_INSN(BPF_JMP | jmp_ops[below(11)] | BPF_X, below(10), below(10),
+					      1, 0);
+			p[n++] = v4 && below(2) ? BPF_JMP32_A(1) : BPF_JMP_A(1);
+			p[n++] = rand_alu();
+			break;
+		case 3:
+			if (room >= 2) {
+				struct bpf_insn ld[2] = { BPF_LD_IMM64(below(10), rnd()) };
+
+				p[n++] = ld[0];
+				p[n++] = ld[1];
+			}
+			break;
+		default:
+			p[n++] = rand_alu();
+			break;
+		}
+	}
+	/* A jump must not land on the second slot of an lddw: aim at its first. */
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t cls = BPF_CLASS(p[i].code);
+
+		if (p[i].code == (BPF_LD | BPF_IMM | BPF_DW)) {
+			i++;
+			continue;
+		}
+		if ((cls == BPF_JMP || cls == BPF_JMP32) && p[i].code != (BPF_JMP32 | BPF_JA)) {
+			uint32_t t = i + 1 + p[i].off;
+
+			if (t < n && t > 0 && p[t - 1].code == (BPF_LD | BPF_IMM | BPF_DW) &&
+			    p[t].code == 0)
+				p[i].off--;
+		}
+	}
+	/* Fold everything into r0 so no computation is dead. */
+	for (int r = 1; r < 10; r++)
+		p[n++] = BPF_ALU64_REG(below(2) ? BPF_XOR : BPF_ADD, 0, r);
+	return n;
+}
+
+static void directed(void)
+{
+	/* Edge cases worth naming, checked against the kernel one by one. */
+	static const struct {
+		const char *name;
+		struct bpf_insn insns[6];
+		uint32_t n;
+	} cases[] = {
+		{ "sdiv INT64_MIN / -1",
+		  { BPF_LD_IMM64(0, 0x8000000000000000ULL), BPF_MOV64_IMM(1, -1),
+		    BPF_ALU64_REG_OFF(BPF_DIV, 0, 1, 1) }, 4 },
+		{ "smod INT64_MIN % -1",
+		  { BPF_LD_IMM64(0, 0x8000000000000000ULL), BPF_MOV64_IMM(1, -1),
+		    BPF_ALU64_REG_OFF(BPF_MOD, 0, 1, 1) }, 4 },
+		{ "sdiv32 INT32_MIN / -1 (imm)",
+		  { BPF_MOV64_IMM(0, INT32_MIN), BPF_ALU32_IMM_OFF(BPF_DIV, 0, -1, 1) }, 2 },
+		{ "div by zero register",
+		  { BPF_MOV64_IMM(0, 77), BPF_MOV64_IMM(1, 0), BPF_ALU64_REG(BPF_DIV, 0, 1) }, 3 },
+		{ "mod32 by zero register keeps the zero-extended dividend",
+		  { BPF_MOV64_IMM(0, -77), BPF_MOV64_IMM(1, 0), BPF_ALU32_REG(BPF_MOD, 0, 1) }, 3 },
+		{ "smod by zero register",
+		  { BPF_MOV64_IMM(0, -77), BPF_MOV64_IMM(1, 0), BPF_ALU64_REG_OFF(BPF_MOD, 0, 1, 1) },
+		  3 },
+		{ "lsh by 64 (register)",
+		  { BPF_MOV64_IMM(0, 3), BPF_MOV64_IMM(1, 64), BPF_ALU64_REG(BPF_LSH, 0, 1) }, 3 },
+		{ "arsh32 by 33 (register)",
+		  { BPF_MOV64_IMM(0, INT32_MIN), BPF_MOV64_IMM(1, 33), BPF_ALU32_REG(BPF_ARSH, 0, 1) },
+		  3 },
+		{ "movsx s32", { BPF_MOV32_IMM(1, -5), BPF_MOVSX64_REG(0, 1, 32) }, 2 },
+		{ "bswap16 of a 64-bit value",
+		  { BPF_LD_IMM64(0, 0x1122334455667788ULL), BPF_BSWAP(0, 16) }, 3 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t k = 0, d = 1;
+		int kr = kernel_r0(cases[i].insns, cases[i].n, &k);
+		int dr = doze_r0(cases[i].insns, cases[i].n, &d);
+
+		if (kr)
+			diag("kernel: %s", log_buf);
+		ok(!kr && !dr && k == d, "%s: kernel %#llx, doze %#llx", cases[i].name,
+		   (unsigned long long)k, (unsigned long long)d);
+	}
+}
+
+int main(void)
+{
+	const struct bpf_insn probe[] = { BPF_MOV64_IMM(0, 1), BPF_EXIT_INSN() };
+	const struct bpf_insn probe4[] = { BPF_MOV64_IMM(0, 1), BPF_MOVSX64_REG(0, 0, 8),
+					   BPF_EXIT_INSN() };
+	unsigned int agree = 0, refused = 0, failed = 0;
+	struct bpf_insn p[MAXLEN];
+	uint32_t retval;
+	int fd;
+
+	fd = kload(probe, 2, false);
+	if (fd < 0 && (errno == EPERM || errno == ENOSYS || errno == EACCES))
+		skip_all("the kernel refuses bpf(BPF_PROG_LOAD): %s (needs root / CAP_BPF)",
+			 strerror(errno));
+	if (fd < 0)
+		skip_all("the kernel refuses even a trivial socket filter: %s", strerror(errno));
+	if (krun(fd, &retval) && (errno == EPERM || errno == 524 /* ENOTSUPP */ || errno == EINVAL ||
+				  errno == ENOSYS))
+		skip_all("BPF_PROG_TEST_RUN refused for socket filters: %s", strerror(errno));
+	close(fd);
+	fd = kload(probe4, 3, false);
+	if (fd < 0) {
+		diag("kernel without cpu v4 instructions (%s): testing v1-v3 forms only",
+		     strerror(errno));
+		v4 = false;
+	} else {
+		close(fd);
+	}
+
+	directed();
+	for (int i = 0; i < NPROGS; i++) {
+		uint32_t n = gen(p, MAXLEN - 12);
+		uint64_t k = 0, d = 0;
+		int kr = kernel_r0(p, n, &k), dr;
+
+		if (kr) {
+			/* A program the generator should not have made: show why. */
+			if (refused++ < 3)
+				diag("program %d refused by the kernel (%s):\n%s", i, strerror(-kr),
+				     log_buf);
+			continue;
+		}
+		dr = doze_r0(p, n, &d);
+		if (dr || k != d) {
+			if (failed++ < 5) {
+				struct dz_prog *dp;
+
+				diag("program %d: kernel r0 %#llx, doze %#llx (run %d)", i,
+				     (unsigned long long)k, (unsigned long long)d, dr);
+				if (!dz_prog__new(p, n, DZ_PROG_MEM, &dp)) {
+					dz_prog__disasm(dp, stdout);
+					dz_prog__free(dp);
+				}
+			}
+			continue;
+		}
+		agree++;
+	}
+	diag("%u programs: %u agree, %u differ, %u refused by the kernel", NPROGS, agree, failed,
+	     refused);
+	is_int(failed, 0, "doze's r0 equals the kernel's for every random program");
+	is_int(refused, 0, "the kernel accepted every generated program");
+	ok(agree == NPROGS, "all %d programs compared", NPROGS);
+	return done_testing();
+}
