@@ -30,6 +30,8 @@ static const char *const reason_names[DZ__DECIDE_MAX] = {
 	[DZ_SYNC_NOT_ARMED] = "not_armed",
 	[DZ_SYNC_NOT_VISIBLE] = "not_visible",
 	[DZ_SYNC_NOT_VCPU] = "not_vcpu",
+	[DZ_SYNC_PINNED] = "pinned",
+	[DZ_SYNC_NOT_RESTARTABLE] = "not_restartable",
 };
 
 int dz_policy_kind__parse(const char *s, enum dz_policy_kind *out)
@@ -218,42 +220,47 @@ static enum dz_decide_reason run_predicate(struct dz_policy *p, const struct dz_
 	return DZ_DECIDE_ASYNC;
 }
 
-enum dz_decide_reason dz_policy__decide(struct dz_policy *p, const struct dz_pred_ctx *ctx,
-					const struct dz_fault_env *env)
+enum dz_decide_reason dz_policy__evaluate(struct dz_policy *p, const struct dz_pred_ctx *ctx,
+					  const struct dz_fault_env *env)
 {
 	enum dz_decide_reason r;
 	const struct dz_prog *prog;
 
 	/* Cheap host-side reasons first: they never need the guest's state. */
 	if (!dz_policy__may_async(p, env, &r))
-		goto out;
-	if (!(ctx->rflags & RFLAGS_IF)) {
-		r = DZ_SYNC_NOT_INTERRUPTIBLE;
-		goto out;
-	}
+		return r;
+	if (!(ctx->rflags & RFLAGS_IF))
+		return DZ_SYNC_NOT_INTERRUPTIBLE;
 	switch (p->kind) {
 	case DZ_POLICY_ALWAYS:
-		r = DZ_DECIDE_ASYNC;
-		break;
+		return DZ_DECIDE_ASYNC;
 	case DZ_POLICY_BPF:
 		prog = __atomic_load_n(&p->pred, __ATOMIC_ACQUIRE);
-		if (prog) {
-			r = run_predicate(p, prog, ctx);
-			break;
-		}
+		if (prog)
+			return run_predicate(p, prog, ctx);
 		/* no predicate registered: behave as `user` */
 		__attribute__((fallthrough));
 	case DZ_POLICY_USER:
 	default:
-		r = ctx->cpl == 3 ? DZ_DECIDE_ASYNC : DZ_SYNC_POLICY;
-		break;
+		return ctx->cpl == 3 ? DZ_DECIDE_ASYNC : DZ_SYNC_POLICY;
 	}
-out:
+}
+
+void dz_policy__account(struct dz_policy *p, enum dz_decide_reason r, uint32_t cpl)
+{
 	dz_policy__count(p, r);
 	if (r == DZ_DECIDE_ASYNC)
-		__atomic_fetch_add(&p->stats.async_by_cpl[ctx->cpl & 3], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&p->stats.async_by_cpl[cpl & 3], 1, __ATOMIC_RELAXED);
 	else
-		__atomic_fetch_add(&p->stats.sync_by_cpl[ctx->cpl & 3], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&p->stats.sync_by_cpl[cpl & 3], 1, __ATOMIC_RELAXED);
+}
+
+enum dz_decide_reason dz_policy__decide(struct dz_policy *p, const struct dz_pred_ctx *ctx,
+					const struct dz_fault_env *env)
+{
+	enum dz_decide_reason r = dz_policy__evaluate(p, ctx, env);
+
+	dz_policy__account(p, r, ctx->cpl);
 	return r;
 }
 

@@ -51,6 +51,8 @@ enum dz_decide_reason {
 	DZ_SYNC_NOT_ARMED,		/* guest has not enabled APF, or its #VE area is busy */
 	DZ_SYNC_NOT_VISIBLE,		/* the fault never became visible within the grace period */
 	DZ_SYNC_NOT_VCPU,		/* the fault came from a thread that is not a vCPU */
+	DZ_SYNC_PINNED,			/* the page is never made async (kernel image, page tables) */
+	DZ_SYNC_NOT_RESTARTABLE,	/* a ring-0 string instruction: cannot be taken back */
 	DZ__DECIDE_MAX,
 };
 
@@ -113,7 +115,12 @@ void dz_pred_ctx__from_kvm(struct dz_pred_ctx *ctx, uint32_t vcpu, const struct 
 			   const struct kvm_sregs *sregs, uint64_t kernel_gs_base, uint64_t fault_gpa,
 			   uint64_t fault_gva, bool gva_valid, uint32_t access);
 
-/* The decision, counted in the stats. */
+/* The decision, not counted (the caller may still fall back to sync; see account). */
+enum dz_decide_reason dz_policy__evaluate(struct dz_policy *p, const struct dz_pred_ctx *ctx,
+					  const struct dz_fault_env *env);
+/* Counts the final outcome of one fault taken at cpl. */
+void dz_policy__account(struct dz_policy *p, enum dz_decide_reason r, uint32_t cpl);
+/* evaluate + account. */
 enum dz_decide_reason dz_policy__decide(struct dz_policy *p, const struct dz_pred_ctx *ctx,
 					const struct dz_fault_env *env);
 

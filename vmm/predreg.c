@@ -66,10 +66,18 @@ static int load(const struct dz_pred_reg *reg, const uint8_t *img, struct dz_pro
 	return err;
 }
 
+/* Checks the block's arguments; *log_ok says whether the log buffer may be written. */
 static int check_block(const struct dz_guestmem *gm, uint64_t reg_gpa, const struct dz_pred_reg *reg,
-		       struct dz_predreg_result *res)
+		       struct dz_predreg_result *res, bool *log_ok)
 {
 	int err;
+
+	*log_ok = false;
+	if (reg->log_size <= DZ_PRED_MAX_LOG &&
+	    !dz_guestmem__check(gm, reg->log_gpa, reg->log_size) &&
+	    !overlap(reg->prog_gpa, reg->prog_len, reg->log_gpa, reg->log_size) &&
+	    !overlap(reg_gpa, sizeof(*reg), reg->log_gpa, reg->log_size))
+		*log_ok = true;
 
 	if (!reg->prog_len) {
 		snprintf(res->reason, sizeof(res->reason), "empty program");
@@ -111,6 +119,7 @@ int dz_predreg__register(struct dz_policy *p, const struct dz_guestmem *gm, uint
 			 struct dz_predreg_result *res)
 {
 	struct dz_pred_reg reg;
+	bool log_ok = false;
 	struct dz_prog *prog = NULL;
 	uint8_t *img = NULL;
 	char *log = NULL;
@@ -130,7 +139,7 @@ int dz_predreg__register(struct dz_policy *p, const struct dz_guestmem *gm, uint
 			 err == -EAGAIN ? "not present yet" : "outside guest RAM");
 		goto out;
 	}
-	err = check_block(gm, reg_gpa, &reg, res);
+	err = check_block(gm, reg_gpa, &reg, res, &log_ok);
 	if (err)
 		goto done;
 
@@ -172,10 +181,8 @@ int dz_predreg__register(struct dz_policy *p, const struct dz_guestmem *gm, uint
 	snprintf(res->reason, sizeof(res->reason), "accepted %u instructions (%s)", res->insn_cnt,
 		 res->elf ? "ELF" : "raw");
 done:
-	if (!log || !*log)
-		res->log_written = write_log(gm, &reg, res->reason);
-	else
-		res->log_written = write_log(gm, &reg, log);
+	if (log_ok)
+		res->log_written = write_log(gm, &reg, log && *log ? log : res->reason);
 	{
 		int32_t v = err;
 
