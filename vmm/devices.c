@@ -139,7 +139,7 @@ static int guest_panic(struct vcpu *vcpu, uint32_t code)
 	dz__fail(vcpu->vm, -EFAULT,
 		 "guest panic on vCPU %d: %s at RIP %#llx (error code %#llx, CR2 %#llx), CPL of the "
 		 "fault %llu",
-		 vcpu->idx, what, r.rbx, r.rcx, r.rdx, r.rsi & 3);
+		 vcpu->idx, what, r.rbx, r.rcx, r.rsi, r.rdi & 3);
 	return -EFAULT;
 }
 

@@ -16,7 +16,9 @@
 #ifndef _UAPI_DOZE_ABI_H
 #define _UAPI_DOZE_ABI_H
 
+#ifndef __ASSEMBLER__
 #include <linux/types.h>
+#endif
 
 #define DZ_ABI_VERSION		1
 
@@ -41,6 +43,7 @@
 #define DZ_BOOT_MAGIC		0x544f4f42455a4f44ULL	/* "DOZEBOOT" little-endian */
 #define DZ_WORKLOAD_MAX		256
 
+#ifndef __ASSEMBLER__
 struct dz_boot_info {
 	__u64 magic;		/* DZ_BOOT_MAGIC */
 	__u32 version;		/* DZ_ABI_VERSION */
@@ -56,6 +59,7 @@ struct dz_boot_info {
 	__u64 reserved[6];
 	char workload[DZ_WORKLOAD_MAX]; /* NUL-terminated "name[:k=v,...]" */
 };
+#endif
 
 #define DZ_BOOT_F_SNAPSHOT	(1U << 0)	/* the VMM will take a snapshot when asked */
 
@@ -73,7 +77,8 @@ struct dz_boot_info {
 #define DZ_PORT_PROGRESS	0x05d2	/* outl n: n more work units done on this vCPU */
 #define DZ_PORT_PHASE		0x05d3	/* outl DZ_PHASE_*: timestamped by the VMM */
 #define DZ_PORT_PANIC		0x05d4	/* outl vector or DZ_PANIC_*: guest died; RBX = RIP, RCX = error
-					   code, RDX = CR2 of the fatal event (message already on console) */
+					   code, RSI = CR2, RDI = CS of the fatal event (message already
+					   on the console) */
 #define DZ_PORT_IPI		0x05d5	/* outl (cpu << 8 | vector): interrupt another vCPU */
 #define DZ_PORT_END		0x05df	/* DZ_PORT_BASE..DZ_PORT_END are reserved for doze */
 
@@ -149,6 +154,7 @@ struct dz_boot_info {
 /* Modelled on the hardware's #VE information area: the host fills it only while
  * busy == 0, sets busy = DZ_VE_BUSY and injects vector 20; the guest handler
  * copies what it needs and clears busy (no nested #VE before that). */
+#ifndef __ASSEMBLER__
 struct dz_ve_info {
 	__u32 reason;	/* DZ_VE_* */
 	__u32 busy;	/* DZ_VE_BUSY while the guest owns the contents */
@@ -159,6 +165,7 @@ struct dz_ve_info {
 	__u32 error;	/* DZ_ERR_* for DZ_VE_PAGE_LOST */
 	__u64 reserved[3];
 };
+#endif
 
 /*
  * Tokens: at most DZ_MAX_TOKENS outstanding per vCPU. The host picks tokens so
@@ -175,6 +182,7 @@ struct dz_ve_info {
 #define DZ_ERR_CHECKSUM		3	/* page checksum mismatch after retries */
 
 /* Predicate registration block written by the guest, pointed to by DZ_MSR_PRED. */
+#ifndef __ASSEMBLER__
 struct dz_pred_reg {
 	__u64 prog_gpa;	/* eBPF instructions */
 	__u32 prog_len;	/* in bytes, multiple of 8 */
@@ -183,5 +191,6 @@ struct dz_pred_reg {
 	__s32 verdict;	/* host: 0 accepted, else -errno */
 	__u32 reserved;
 };
+#endif
 
 #endif /* _UAPI_DOZE_ABI_H */

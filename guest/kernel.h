@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * doze reference guest kernel: shared definitions.
+ *
+ * Guest ring 0 is emulated on the project's machines (~1 µs per instruction),
+ * so every kernel path here is written for instruction count: registers are
+ * saved once, the run queue is an O(1) FIFO per CPU, tokens index the wait
+ * table directly, and heavy work (fills, scans, checksums) runs in ring 3.
+ *
+ * Memory: identity mapped (virtual == physical), 2 MiB pages.
+ * Tasks never migrate: all scheduling state is per CPU and touched with IF=0.
+ */
+#ifndef DZ_GUEST_KERNEL_H
+#define DZ_GUEST_KERNEL_H
+
+#include <doze/abi.h>
+
+#include "pred/percpu.h"
+
+#ifndef __ASSEMBLER__
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long u64;
+typedef long s64;
+typedef int s32;
+typedef unsigned long uintptr_t;
+typedef unsigned long size_t;
+#define NULL ((void *)0)
+#define bool _Bool
+#define true 1
+#define false 0
+#endif
+
+#define GUEST_MAX_CPUS	32
+#define MAX_TASKS	256
+#define KSTACK_SIZE	16384	/* task struct at the bottom, trap frame at the top */
+#define USTACK_SIZE	65536
+#define PAGE_SIZE	4096UL
+#define HUGE_SIZE	(2UL << 20)
+
+/* GDT selectors (same layout on every CPU) */
+#define KERNEL_CS	0x08
+#define KERNEL_DS	0x10
+#define USER_DS		0x1b	/* 0x18 | RPL 3 */
+#define USER_CS		0x23	/* 0x20 | RPL 3 */
+#define TSS_SEL		0x28
+#define USER_RFLAGS	0x202	/* IF | bit 1 */
+
+/* Offsets used by the assembly entry code (checked by _Static_assert in sched.c). */
+#define PC_SELF			DZ_PERCPU_SELF
+#define PC_CURRENT		DZ_PERCPU_CURRENT
+#define PC_PREEMPT		DZ_PERCPU_PREEMPT_COUNT
+#define PC_IRQ_DEPTH		DZ_PERCPU_IRQ_DEPTH
+#define PC_CPU			DZ_PERCPU_CPU
+#define PC_NEED_RESCHED		28
+#define PC_TICKS		32
+#define PC_NR_READY		40
+#define PC_TSS_RSP0		64	/* address of this CPU's tss.rsp0 */
+
+#define T_KSP		0
+#define T_KSTACK_TOP	8
+
+#ifndef __ASSEMBLER__
+
+struct tss {
+	u32 reserved0;
+	u64 rsp0, rsp1, rsp2;
+	u64 reserved1;
+	u64 ist[7];
+	u64 reserved2;
+	u16 reserved3;
+	u16 iomap_base;
+} __attribute__((packed));
+
+enum task_state { TASK_READY, TASK_RUNNING, TASK_BLOCKED, TASK_DEAD };
+
+struct task {
+	u64 ksp;		/* T_KSP: kernel RSP while switched out */
+	u64 kstack_top;		/* T_KSTACK_TOP: TSS.RSP0 while it runs */
+	struct task *next;	/* run queue link */
+	u32 state;
+	u32 cpu;
+	u32 id;			/* global task number */
+	u32 kind;		/* workload kind */
+	u64 token;		/* token it sleeps on, if any */
+	const char *name;
+};
+
+/* The trap frame the entry code builds (lowest address first). */
+struct regs {
+	u64 r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
+	u64 vector, error;
+	u64 rip, cs, rflags, rsp, ss;
+};
+
+struct percpu {
+	u64 self;		   /* 0 */
+	struct task *current;	   /* 8 */
+	u32 preempt_count;	   /* 16 */
+	u32 irq_depth;		   /* 20 */
+	u32 cpu;		   /* 24 */
+	u32 need_resched;	   /* 28 */
+	u64 ticks;		   /* 32 */
+	u32 nr_ready;		   /* 40 */
+	u32 pad0;
+	struct task *rq_head;	   /* 48 */
+	struct task *rq_tail;	   /* 56 */
+	u64 *tss_rsp0;		   /* 64: &tss.rsp0 */
+	struct task *idle;
+	u64 ready_early;	   /* tokens whose page-ready came before the sleeper */
+	struct task *waiters[DZ_MAX_TOKENS]; /* token & 63 -> sleeping task */
+	u64 gdt[8] __attribute__((aligned(16)));
+	struct tss tss __attribute__((aligned(16)));
+} __attribute__((aligned(64)));
+
+/* ---- CPU helpers ---- */
+static inline struct percpu *this_cpu(void)
+{
+	struct percpu *p;
+
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+static inline struct task *current(void)
+{
+	struct task *t;
+
+	__asm__ volatile("mov %%gs:8, %0" : "=r"(t));
+	return t;
+}
+
+static inline void outb(u16 port, u8 v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outl(u16 port, u32 v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void cli(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+
+static inline void sti(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+
+static inline void preempt_disable(void)
+{
+	__asm__ volatile("incl %%gs:16" ::: "memory");
+}
+
+static inline void preempt_enable(void)
+{
+	__asm__ volatile("decl %%gs:16" ::: "memory");
+}
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
+/* ---- kernel services ---- */
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void die(u32 code, const struct regs *r) __attribute__((noreturn));
+void power_off(u32 status, u64 checksum, u64 expected) __attribute__((noreturn));
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+size_t strlen(const char *s);
+int strncmp(const char *a, const char *b, size_t n);
+
+/* scheduler (sched.c); all called with IF=0 */
+void switch_to(struct task *prev, struct task *next); /* entry.S */
+void schedule(void);		/* current stops running (blocked/dead/requeued) */
+void yield(void);
+void wake(struct task *t);
+void sleep_on_token(u64 token);
+void wake_token(u64 token);
+struct task *task_create_user(int cpu, void (*entry)(void *), void *arg, u64 ustack_top);
+struct task *task_create_kthread(int cpu, void (*fn)(void *), void *arg);
+void sched_init_cpu(struct percpu *pc, struct task *idle);
+void task_exit(void) __attribute__((noreturn));
+
+/* memory (main.c) */
+void *kalloc(size_t size, size_t align);	/* kernel heap, supervisor pages */
+void *ualloc(size_t size, size_t align);	/* user heap, user pages */
+extern struct percpu *percpus[GUEST_MAX_CPUS];
+extern u32 nr_cpus;
+
+/* workloads (workload.c) */
+void workload_setup(const char *spec);
+long do_syscall(u64 a0, u64 a1, u64 a2, u64 nr);
+void exception_dispatch(struct regs *r);
+void irq_dispatch(struct regs *r);
+
+/* entry.S */
+extern char exc_stubs[];	/* 32 stubs, 16 bytes apart */
+void timer_entry(void);
+void irq_entry_ipi(void);
+void irq_entry_page_ready(void);
+void syscall_entry(void);
+void start_user(void);
+void start_kthread(void);
+void load_gdt_tss(u64 *gdt, u16 limit);
+
+#endif /* __ASSEMBLER__ */
+#endif

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Workloads (kernel side): parse "name[:k=v,...]", lay out memory, create the
+ * ring-3 tasks, and serve their system calls:
+ *	SYS_RECORDS	preemptible ring 0 (IF=1, preempt_count 0) walks kbuf and
+ *			copies one 64-byte record per page into the task
+ *	SYS_ATOMIC	reads one word per abuf page with preemption disabled
+ *			(IF=1) or with interrupts disabled: faults there must
+ *			never become asynchronous
+ *	SYS_BARRIER	sleeps until every task arrived (cross-CPU wake by IPI)
+ *	SYS_EXIT	records the task's checksums; the last task powers off
+ */
+#include "kernel.h"
+#include "workload.h"
+
+void user_task_main(struct uarg *a);
+u64 uheap_free(void);
+
+struct params {
+	int kind;		/* WL_* or -1 for mixed */
+	u64 tasks;		/* per vCPU */
+	u64 size;		/* scan: bytes per task */
+	u64 kbuf;		/* syscall: bytes of the kernel buffer */
+	u64 abuf;		/* atomic: bytes of the atomic buffer */
+	u64 passes;
+	u64 seed;
+	u64 snapshot;
+};
+
+struct result {
+	u64 checksum, expected;
+	u32 done;
+};
+
+static u64 *kbuf, *abuf;
+static u64 kbuf_pages, abuf_pages;
+static struct result results[MAX_TASKS];
+static u32 nr_tasks;
+static u32 live_tasks;
+
+/* barrier: one at a time; waiters sleep on their own CPU's list */
+static u32 barrier_count;
+static struct task *barrier_waiters[GUEST_MAX_CPUS];
+
+static bool parse_u64(const char *s, size_t n, u64 *out)
+{
+	u64 v = 0;
+	size_t i = 0;
+
+	if (!n)
+		return false;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v * 10 + (s[i] - '0');
+	if (i == 0)
+		return false;
+	if (i + 1 == n) {
+		switch (s[i]) {
+		case 'k': case 'K': v <<= 10; break;
+		case 'm': case 'M': v <<= 20; break;
+		case 'g': case 'G': v <<= 30; break;
+		default: return false;
+		}
+	} else if (i != n) {
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static void bad_params(const char *why, const char *spec)
+{
+	printk("workload '%s': %s\n", spec, why);
+	printk("usage: scan|syscall|atomic|mixed|crash[:tasks=N,size=BYTES,kbuf=BYTES,abuf=BYTES,"
+	       "passes=N,seed=N]\n");
+	power_off(DZ_STATUS_BAD_PARAMS, 0, 0);
+}
+
+static void parse(const char *spec, struct params *p)
+{
+	const char *s = spec, *end;
+	size_t n;
+
+	p->tasks = 2;
+	p->size = 4UL << 20;
+	p->kbuf = 8UL << 20;
+	p->abuf = 4UL << 20;
+	p->passes = 2;
+	p->seed = 1;
+	for (n = 0; s[n] && s[n] != ':'; n++)
+		;
+	if (n == 4 && !strncmp(s, "scan", 4))
+		p->kind = WL_SCAN;
+	else if (n == 7 && !strncmp(s, "syscall", 7))
+		p->kind = WL_SYSCALL;
+	else if (n == 6 && !strncmp(s, "atomic", 6))
+		p->kind = WL_ATOMIC;
+	else if (n == 5 && !strncmp(s, "mixed", 5)) {
+		p->kind = -1;
+		p->tasks = 3;
+	} else if (n == 5 && !strncmp(s, "crash", 5)) {
+		/* test mode: a triple fault (no usable IDT, then #UD) */
+		struct {
+			u16 limit;
+			u64 base;
+		} __attribute__((packed)) none = { 0, 0 };
+
+		printk("crash: triple fault on purpose\n");
+		__asm__ volatile("lidt %0; ud2" : : "m"(none));
+	} else
+		bad_params("unknown workload", spec);
+	s += n;
+	while (*s == ':' || *s == ',') {
+		const char *k = ++s, *eq;
+		u64 v;
+
+		for (end = s; *end && *end != ','; end++)
+			;
+		for (eq = k; eq < end && *eq != '='; eq++)
+			;
+		if (eq == end || !parse_u64(eq + 1, end - eq - 1, &v))
+			bad_params("bad parameter (want key=value)", spec);
+#define KEY(name) (eq - k == sizeof(name) - 1 && !strncmp(k, name, sizeof(name) - 1))
+		if (KEY("tasks"))
+			p->tasks = v;
+		else if (KEY("size"))
+			p->size = v;
+		else if (KEY("kbuf"))
+			p->kbuf = v;
+		else if (KEY("abuf"))
+			p->abuf = v;
+		else if (KEY("passes"))
+			p->passes = v;
+		else if (KEY("seed"))
+			p->seed = v;
+		else
+			bad_params("unknown parameter", spec);
+#undef KEY
+		s = end;
+	}
+	if (p->tasks < 1 || p->tasks * nr_cpus > MAX_TASKS - GUEST_MAX_CPUS)
+		bad_params("tasks must be 1..(224 / vCPUs)", spec);
+	if (p->passes < 1 || p->passes > 1000)
+		bad_params("passes must be 1..1000", spec);
+	if (p->size < PAGE_SIZE || p->kbuf < PAGE_SIZE || p->abuf < PAGE_SIZE)
+		bad_params("sizes must be at least 4K", spec);
+}
+
+static u64 align_up_pages(u64 bytes)
+{
+	return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+static void *ualloc_or_die(u64 size, u64 align, const char *what)
+{
+	void *p = ualloc(size, align);
+
+	if (!p) {
+		printk("not enough RAM for %s (%lu KiB; %lu KiB left)\n", what, size >> 10,
+		       uheap_free() >> 10);
+		power_off(DZ_STATUS_NO_MEMORY, 0, 0);
+	}
+	return p;
+}
+
+void workload_setup(const char *spec)
+{
+	struct params p = { 0 };
+	u32 count[WL_NR_KINDS] = { 0 }, seen[WL_NR_KINDS] = { 0 };
+	struct dz_boot_info *bi = (void *)DZ_BOOT_INFO_GPA;
+
+	parse(spec, &p);
+	p.snapshot = !!(bi->flags & DZ_BOOT_F_SNAPSHOT);
+	nr_tasks = p.tasks * nr_cpus;
+	for (u32 i = 0; i < nr_tasks; i++)
+		count[p.kind >= 0 ? (u64)p.kind : (i % p.tasks) % WL_NR_KINDS]++;
+	if (count[WL_SYSCALL]) {
+		kbuf_pages = align_up_pages(p.kbuf);
+		kbuf = ualloc_or_die(kbuf_pages * PAGE_SIZE, HUGE_SIZE, "kbuf");
+	}
+	if (count[WL_ATOMIC]) {
+		abuf_pages = align_up_pages(p.abuf);
+		abuf = ualloc_or_die(abuf_pages * PAGE_SIZE, HUGE_SIZE, "abuf");
+	}
+	for (u32 i = 0; i < nr_tasks; i++) {
+		u32 cpu = i / p.tasks;
+		int kind = p.kind >= 0 ? p.kind : (int)((i % p.tasks) % WL_NR_KINDS);
+		struct uarg *a = ualloc_or_die(sizeof(*a), 64, "task arguments");
+		u8 *ustack = ualloc_or_die(USTACK_SIZE, PAGE_SIZE, "user stacks");
+		u64 slices = count[kind], k = seen[kind]++;
+
+		a->id = i;
+		a->cpu = cpu;
+		a->kind = kind;
+		a->is_leader = i == 0;
+		a->seed = p.seed;
+		a->passes = p.passes;
+		a->kbuf = kbuf;
+		a->abuf = abuf;
+		a->snapshot = p.snapshot;
+		if (kind == WL_SCAN) {
+			a->array_words = p.size / 8;
+			a->array = ualloc_or_die(p.size, PAGE_SIZE, "scan arrays");
+		} else {
+			u64 pages = kind == WL_SYSCALL ? kbuf_pages : abuf_pages;
+
+			a->first_page = pages * k / slices;
+			a->nr_pages = pages * (k + 1) / slices - a->first_page;
+			if (kind == WL_SYSCALL)
+				a->recbuf = ualloc_or_die(CHUNK_PAGES * RECORD_WORDS * 8, 64, "records");
+		}
+		task_create_user(cpu, (void (*)(void *))user_task_main, a,
+				 (u64)ustack + USTACK_SIZE);
+	}
+	live_tasks = nr_tasks;
+	printk("%u tasks (scan %u, syscall %u, atomic %u), %lu passes, kbuf %lu KiB, abuf %lu KiB\n",
+	       nr_tasks, count[WL_SCAN], count[WL_SYSCALL], count[WL_ATOMIC], p.passes,
+	       kbuf_pages * 4, abuf_pages * 4);
+}
+
+/* Preemptible ring 0: IF=1, preempt_count 0. One 64-byte record per page,
+ * eight word moves; yields when the tick asked for it. */
+static long sys_records(u64 *dst, u64 first, u64 arg)
+{
+	u64 n = arg & 0xffffffff, pass = arg >> 32;
+	struct percpu *pc = this_cpu();
+
+	if (n > CHUNK_PAGES || first > kbuf_pages || n > kbuf_pages - first)
+		return -22;
+	sti();
+	for (u64 i = 0; i < n; i++) {
+		u64 page = first + i;
+		const u64 *src = kbuf + page * 512 + wl_record_off(page, pass);
+		u64 *d = dst + i * RECORD_WORDS;
+
+		d[0] = src[0];
+		d[1] = src[1];
+		d[2] = src[2];
+		d[3] = src[3];
+		d[4] = src[4];
+		d[5] = src[5];
+		d[6] = src[6];
+		d[7] = src[7];
+		if (pc->need_resched) {
+			cli();
+			yield();
+			sti();
+		}
+	}
+	cli();
+	return n;
+}
+
+/* Faults here must never be asynchronous: preemption or interrupts are off. */
+static long sys_atomic(u64 first, u64 n, u64 mode)
+{
+	u64 pass = mode >> 8, sum = 0;
+
+	if (first > abuf_pages || n > abuf_pages - first)
+		return -22;
+	if ((mode & 0xff) == ATOMIC_PREEMPT_OFF) {
+		preempt_disable();
+		sti();
+	}
+	for (u64 i = 0; i < n; i++) {
+		u64 page = first + i;
+
+		sum = (sum ^ abuf[page * 512 + wl_atomic_off(page, pass)]) + page;
+	}
+	if ((mode & 0xff) == ATOMIC_PREEMPT_OFF) {
+		cli();
+		preempt_enable();
+	}
+	return sum;
+}
+
+static void sys_barrier(void)
+{
+	struct percpu *pc = this_cpu();
+	struct task *cur = pc->current;
+
+	if (__atomic_add_fetch(&barrier_count, 1, __ATOMIC_ACQ_REL) == nr_tasks) {
+		barrier_count = 0;
+		for (u32 c = 0; c < nr_cpus; c++)
+			if (c != pc->cpu)
+				outl(DZ_PORT_IPI, c << 8 | DZ_VEC_IPI);
+		irq_dispatch(NULL); /* wake this CPU's waiters */
+		return;
+	}
+	cur->state = TASK_BLOCKED;
+	cur->next = barrier_waiters[pc->cpu];
+	barrier_waiters[pc->cpu] = cur;
+	schedule();
+}
+
+static void __attribute__((noreturn)) sys_exit(u64 checksum, u64 expected)
+{
+	struct task *cur = current();
+	struct result *r = &results[cur->id];
+
+	r->checksum = checksum;
+	r->expected = expected;
+	r->done = 1;
+	if (__atomic_sub_fetch(&live_tasks, 1, __ATOMIC_ACQ_REL) == 0) {
+		u64 h = 0, e = 0;
+		u32 bad = 0;
+
+		for (u32 i = 0; i < nr_tasks; i++) {
+			h = wl_mix(h, results[i].checksum);
+			e = wl_mix(e, results[i].expected);
+			if (results[i].checksum != results[i].expected) {
+				bad++;
+				printk("task %u: checksum %lx, expected %lx\n", i, results[i].checksum,
+				       results[i].expected);
+			}
+		}
+		outl(DZ_PORT_PHASE, DZ_PHASE_WORK_DONE);
+		printk("all %u tasks done: checksum %lx %s\n", nr_tasks, h, bad ? "MISMATCH" : "ok");
+		power_off(bad ? DZ_STATUS_MISMATCH : DZ_STATUS_OK, h, e);
+	}
+	task_exit();
+}
+
+long do_syscall(u64 a0, u64 a1, u64 a2, u64 nr)
+{
+	switch (nr) {
+	case SYS_YIELD:
+		yield();
+		return 0;
+	case SYS_EXIT:
+		sys_exit(a0, a1);
+	case SYS_RECORDS:
+		return sys_records((u64 *)a0, a1, a2);
+	case SYS_ATOMIC:
+		return sys_atomic(a0, a1, a2);
+	case SYS_BARRIER:
+		sys_barrier();
+		return 0;
+	case SYS_PORT:
+		if (a0 != DZ_PORT_PROGRESS && a0 != DZ_PORT_PHASE && a0 != DZ_PORT_SNAPSHOT)
+			return -1;
+		outl(a0, a1);
+		return 0;
+	default:
+		return -38;
+	}
+}
+
+void exception_dispatch(struct regs *r)
+{
+	die(r->vector, r);
+}
+
+/* #VE: the asynchronous page-fault path fills this in. */
+void ve_dispatch(struct regs *r);
+void __attribute__((weak)) ve_dispatch(struct regs *r)
+{
+	die(DZ_VEC_VE, r);
+}
+
+void irq_dispatch(struct regs *r)
+{
+	struct percpu *pc = this_cpu();
+	struct task *t;
+
+	if (!r || r->vector == DZ_VEC_IPI) {
+		/* barrier release: wake every waiter on this CPU */
+		t = barrier_waiters[pc->cpu];
+		barrier_waiters[pc->cpu] = NULL;
+		while (t) {
+			struct task *next = t->next;
+
+			wake(t);
+			t = next;
+		}
+	}
+}

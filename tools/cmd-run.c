@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * doze run GUEST [--cpus N] [--mem SIZE] [--workload NAME[:k=v,...]]
+ *               [--snapshot PREFIX] [--stats-json FILE] [--quiet]
+ *
+ * Boots a doze guest ELF on KVM and runs its workload to the end. With
+ * --snapshot, the guest's "snapshot now" request (after its fill phase) writes
+ * PREFIX.mem and PREFIX.state and the run ends there (exit 0).
+ * Exit status: 0 guest result OK (or snapshot written), 1 run failed or the
+ * checksum did not match, 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vmm/stats.h"
+#include "../vmm/vm.h"
+#include "cmds.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: doze run GUEST [options]\n"
+		"\n"
+		"Boot a doze guest ELF (e.g. build/guest/doze-guest.elf) on KVM and run its workload.\n"
+		"\n"
+		"  --cpus N              vCPUs (default 1, max %d)\n"
+		"  --mem SIZE            guest RAM, multiple of 2M (default 128M; K/M/G suffixes)\n"
+		"  --workload SPEC       NAME[:k=v,...], NAME = scan | syscall | atomic | mixed | crash\n"
+		"                        (default scan); reference guest keys: tasks (per vCPU),\n"
+		"                        size (scan bytes per task), kbuf, abuf (bytes), passes, seed\n"
+		"  --snapshot PREFIX     when the guest asks (after its fill phase), write PREFIX.mem\n"
+		"                        and PREFIX.state, print their paths and exit 0\n"
+		"  --stats-json FILE     write run statistics as JSON\n"
+		"  --tick-hz N           guest timer tick rate (default 100)\n"
+		"  --quiet               do not copy the guest console to stdout\n"
+		"  -h, --help            this help\n"
+		"\n"
+		"Exit status: 0 checksum OK (or snapshot written), 1 failure, 2 usage error.\n",
+		DZ_MAX_VCPUS);
+}
+
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 0:
+		break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return -EINVAL;
+	}
+	if ((*end == 'i' || *end == 'B') && shift)
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+static const char *phase_name(uint32_t p)
+{
+	switch (p) {
+	case 1: return "boot";
+	case 2: return "fill_done";
+	case 3: return "work_start";
+	case 4: return "work_done";
+	default: return "other";
+	}
+}
+
+static int write_stats(const char *path, struct vm *vm, const struct vm_config *cfg,
+		       const struct vm_result *res)
+{
+	FILE *f = fopen(path, "w");
+	struct dz_json j;
+
+	if (!f)
+		return -errno;
+	dz_json__init(&j, f);
+	dz_json__obj_begin(&j, NULL);
+	dz_json__str(&j, "command", "run");
+	dz_json__str(&j, "workload", cfg->workload);
+	dz_json__i64(&j, "cpus", cfg->nr_cpus);
+	dz_json__u64(&j, "mem_bytes", cfg->ram_size);
+	dz_json__double(&j, "elapsed_s", res->elapsed_s);
+	dz_json__obj_begin(&j, "guest");
+	dz_json__bool(&j, "powered_off", res->powered_off);
+	dz_json__i64(&j, "status", res->guest_status);
+	dz_json__u64(&j, "checksum", res->checksum);
+	dz_json__u64(&j, "expected", res->expected);
+	dz_json__bool(&j, "checksum_ok", res->checksum_ok);
+	dz_json__obj_end(&j);
+	dz_json__bool(&j, "snapshot_taken", res->snapshot_taken);
+	if (res->error[0])
+		dz_json__str(&j, "error", res->error);
+	else
+		dz_json__null(&j, "error");
+	dz_json__arr_begin(&j, "vcpus");
+	for (int i = 0; i < vm__nr_vcpus(vm); i++) {
+		const struct vcpu_stats *s = vcpu__stats(vm__vcpu(vm, i));
+		uint64_t total = 0;
+
+		dz_json__obj_begin(&j, NULL);
+		dz_json__i64(&j, "index", i);
+		dz_json__obj_begin(&j, "exits");
+		for (int r = 0; r < DZ_NR_EXIT_REASONS; r++)
+			if (s->exits[r]) {
+				dz_json__u64(&j, dz_kvm_exit_name(r), s->exits[r]);
+				total += s->exits[r];
+			}
+		dz_json__obj_end(&j);
+		dz_json__u64(&j, "exits_total", total);
+		dz_json__u64(&j, "eintr", s->eintr);
+		dz_json__u64(&j, "irqs_injected", s->irqs_injected);
+		dz_json__u64(&j, "ticks", s->ticks);
+		dz_json__u64(&j, "halts", s->halts);
+		dz_json__u64(&j, "progress_units", s->progress);
+		dz_json__obj_end(&j);
+	}
+	dz_json__arr_end(&j);
+	dz_json__arr_begin(&j, "phases");
+	for (size_t i = 0; i < res->nr_phases; i++) {
+		dz_json__obj_begin(&j, NULL);
+		dz_json__str(&j, "phase", phase_name(res->phases[i].phase));
+		dz_json__double(&j, "t", res->phases[i].t);
+		dz_json__obj_end(&j);
+	}
+	dz_json__arr_end(&j);
+	/* work rate over time: [t, cpu, cumulative units] */
+	dz_json__arr_begin(&j, "progress");
+	for (size_t i = 0; i < res->nr_progress; i++) {
+		dz_json__arr_begin(&j, NULL);
+		dz_json__double(&j, NULL, res->progress[i].t);
+		dz_json__u64(&j, NULL, res->progress[i].cpu);
+		dz_json__u64(&j, NULL, res->progress[i].units);
+		dz_json__arr_end(&j);
+	}
+	dz_json__arr_end(&j);
+	dz_json__obj_end(&j);
+	if (dz_json__finish(&j)) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "snapshot", required_argument, NULL, 's' },
+		{ "stats-json", required_argument, NULL, 'j' },
+		{ "tick-hz", required_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vm_config cfg = {
+		.ram_size = 128ULL << 20,
+		.nr_cpus = 1,
+		.workload = "scan",
+	};
+	const char *stats_path = NULL;
+	struct vm_result res;
+	struct vm *vm = NULL;
+	char *end;
+	int c, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': {
+			long n = strtol(optarg, &end, 10);
+
+			if (*end || n < 1 || n > DZ_MAX_VCPUS) {
+				fprintf(stderr, "doze run: --cpus must be 1..%d, got '%s'\n",
+					DZ_MAX_VCPUS, optarg);
+				return 2;
+			}
+			cfg.nr_cpus = n;
+			break;
+		}
+		case 'm':
+			if (parse_size(optarg, &cfg.ram_size) || !cfg.ram_size ||
+			    cfg.ram_size % (2 << 20)) {
+				fprintf(stderr, "doze run: --mem must be a multiple of 2M, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'w':
+			cfg.workload = optarg;
+			break;
+		case 's':
+			cfg.snapshot_prefix = optarg;
+			break;
+		case 'j':
+			stats_path = optarg;
+			break;
+		case 't': {
+			long n = strtol(optarg, &end, 10);
+
+			if (*end || n < 1 || n > 10000) {
+				fprintf(stderr, "doze run: --tick-hz must be 1..10000\n");
+				return 2;
+			}
+			cfg.tick_hz = n;
+			break;
+		}
+		case 'q':
+			cfg.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "doze run: expected exactly one GUEST ELF\n");
+		usage(stderr);
+		return 2;
+	}
+	cfg.guest_path = argv[optind];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	err = vm__create(&cfg, &vm);
+	if (err) {
+		fprintf(stderr, "doze run: cannot create the VM: %s%s\n", strerror(-err),
+			err == -ENOENT || err == -EACCES ? " (/dev/kvm; run as root)" : "");
+		return 1;
+	}
+	err = vm__load_guest(vm);
+	if (err) {
+		fprintf(stderr, "doze run: cannot load guest %s: %s\n", cfg.guest_path,
+			err == -ENOEXEC ? "not an x86-64 ELF executable with a valid entry point"
+			: err == -ERANGE ? "its segments do not fit guest RAM above 1 MiB"
+					 : strerror(-err));
+		vm__destroy(vm);
+		return 1;
+	}
+	err = vm__run(vm, &res);
+	if (stats_path) {
+		int e = write_stats(stats_path, vm, &cfg, &res);
+
+		if (e)
+			fprintf(stderr, "doze run: cannot write %s: %s\n", stats_path, strerror(-e));
+	}
+	if (res.snapshot_taken) {
+		printf("snapshot written: %s %s\n", res.snapshot_paths[0], res.snapshot_paths[1]);
+	} else if (err) {
+		fprintf(stderr, "doze run: %s\n", res.error);
+	} else if (!res.checksum_ok) {
+		fprintf(stderr,
+			"doze run: guest reported status %d, checksum %#llx, expected %#llx: %s\n",
+			res.guest_status, (unsigned long long)res.checksum,
+			(unsigned long long)res.expected,
+			res.guest_status == 2   ? "workload not understood"
+			: res.guest_status == 3 ? "not enough guest RAM (--mem)"
+						: "checksum mismatch");
+		err = -EBADMSG;
+	} else {
+		printf("doze run: checksum %#llx OK in %.3f s\n", (unsigned long long)res.checksum,
+		       res.elapsed_s);
+	}
+	vm__destroy(vm);
+	return err ? 1 : 0;
+}
