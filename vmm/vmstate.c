@@ -77,7 +77,10 @@ int dz__init_state_lists(struct vm *vm)
 
 		if (!kvm_lists(msr_candidates[i], l))
 			continue;
-		if (ioctl(vm->vcpus[0].fd, KVM_GET_MSRS, &m) != 1)
+		/* keep only what can be written back (e.g. ASYNC_PF_INT needs an
+		 * in-kernel LAPIC): restore must not fail on an MSR we saved */
+		if (ioctl(vm->vcpus[0].fd, KVM_GET_MSRS, &m) != 1 ||
+		    ioctl(vm->vcpus[0].fd, KVM_SET_MSRS, &m) != 1)
 			continue;
 		vm->msr_list[vm->nr_msrs++] = msr_candidates[i];
 	}
