@@ -470,10 +470,20 @@ int dz_prog__run(const struct dz_prog *prog, void *ctx, uint64_t ctx_len,
 	if (prog->type == DZ_PROG_PREDICATE && (!ctx || ctx_len < sizeof(struct dz_pred_ctx)))
 		return -EINVAL;
 	if (checked) {
-		/* Unverified code: make sure every instruction decodes and every jump lands. */
-		err = dz_prog__check(prog->insns, prog->insn_cnt, NULL, 0);
-		if (err)
-			return err == -ENOMEM ? err : -EINVAL;
+		uint32_t i;
+		int n;
+
+		/*
+		 * Unverified code: every instruction must decode (register numbers in
+		 * range, lddw complete). Jumps are checked as they happen: a pc outside
+		 * the program stops the run, and landing in the second slot of an lddw
+		 * meets opcode 0, which is invalid. No allocation, even here.
+		 */
+		for (i = 0; i < prog->insn_cnt; i += n) {
+			n = dz_insn__decode(&prog->insns[i], prog->insn_cnt - i, NULL, NULL, 0);
+			if (n < 0)
+				return -EINVAL;
+		}
 		err = interp_checked(prog, ctx, ctx_len, opts, &r0, stats);
 	} else {
 		err = interp_fast(prog, ctx, ctx_len, opts, &r0, stats);

@@ -338,7 +338,18 @@ static void calls_and_limits(void)
 		const struct bpf_insn bad[] = { BPF_RAW_INSN(0xff, 0, 0, 0, 0), EXIT };
 		const struct bpf_insn helper[] = { BPF_CALL_HELPER(1), EXIT };
 
+		const struct bpf_insn mid[] = { BPF_JMP_A(1), BPF_LD_IMM64(0, 1), BPF_EXIT_INSN() };
+		const struct bpf_insn far[] = { BPF_JMP_A(5), BPF_EXIT_INSN() };
+		const struct bpf_insn back[] = { BPF_JMP_A(-3), BPF_EXIT_INSN() };
+		const struct bpf_insn r11[] = { BPF_MOV64_IMM(11, 1), BPF_EXIT_INSN() };
+		const struct bpf_insn half[] = { BPF_EXIT_INSN(), BPF_LD_IMM64(0, 1) };
+
 		is_int(run_mode(fall, 1, true, NULL, 0, &r0), -EINVAL, "falling off the end");
+		is_int(run_mode(mid, 4, true, NULL, 0, &r0), -EINVAL, "jump into the middle of lddw");
+		is_int(run_mode(far, 2, true, NULL, 0, &r0), -EINVAL, "jump past the end");
+		is_int(run_mode(back, 2, true, NULL, 0, &r0), -EINVAL, "jump before the start");
+		is_int(run_mode(r11, 2, true, NULL, 0, &r0), -EINVAL, "register r11");
+		is_int(run_mode(half, 2, true, NULL, 0, &r0), -EINVAL, "lddw cut off at the end");
 		is_int(run_mode(bad, 2, true, NULL, 0, &r0), -EINVAL, "garbage opcode");
 		is_int(run_mode(helper, 2, true, NULL, 0, &r0), -EINVAL,
 		       "helpers do not exist for DZ_PROG_MEM");
