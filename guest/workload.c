@@ -70,7 +70,7 @@ static bool parse_u64(const char *s, size_t n, u64 *out)
 static void bad_params(const char *why, const char *spec)
 {
 	printk("workload '%s': %s\n", spec, why);
-	printk("usage: scan|syscall|atomic|mixed|crash[:tasks=N,size=BYTES,kbuf=BYTES,abuf=BYTES,"
+	printk("usage: scan|syscall|atomic|mixed|crash|hang|spin[:tasks=N,size=BYTES,kbuf=BYTES,abuf=BYTES,"
 	       "passes=N,seed=N]\n");
 	power_off(DZ_STATUS_BAD_PARAMS, 0, 0);
 }
@@ -106,6 +106,15 @@ static void parse(const char *spec, struct params *p)
 
 		printk("crash: triple fault on purpose\n");
 		__asm__ volatile("lidt %0; ud2" : : "m"(none));
+	} else if (n == 4 && !strncmp(s, "hang", 4)) {
+		/* test mode: halt with interrupts off, which nothing can wake */
+		printk("hang: cli; hlt on purpose\n");
+		__asm__ volatile("cli; hlt");
+	} else if (n == 4 && !strncmp(s, "spin", 4)) {
+		/* test mode: spin in ring 0 with interrupts off (the VMM's --timeout ends it) */
+		printk("spin: endless ring-0 loop on purpose\n");
+		for (;;)
+			__asm__ volatile("cli; pause");
 	} else
 		bad_params("unknown workload", spec);
 	s += n;

@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +30,15 @@ static void usage(FILE *f)
 		"\n"
 		"  --cpus N              vCPUs (default 1, max %d)\n"
 		"  --mem SIZE            guest RAM, multiple of 2M (default 128M; K/M/G suffixes)\n"
-		"  --workload SPEC       NAME[:k=v,...], NAME = scan | syscall | atomic | mixed | crash\n"
+		"  --workload SPEC       NAME[:k=v,...], NAME = scan | syscall | atomic | mixed\n"
+		"                        (test modes: crash = triple fault, hang = cli;hlt, spin)\n"
 		"                        (default scan); reference guest keys: tasks (per vCPU),\n"
 		"                        size (scan bytes per task), kbuf, abuf (bytes), passes, seed\n"
 		"  --snapshot PREFIX     when the guest asks (after its fill phase), write PREFIX.mem\n"
 		"                        and PREFIX.state, print their paths and exit 0\n"
 		"  --stats-json FILE     write run statistics as JSON\n"
 		"  --tick-hz N           guest timer tick rate (default 100)\n"
+		"  --timeout SECONDS     end the run with an error if the guest has not finished\n"
 		"  --quiet               do not copy the guest console to stdout\n"
 		"  -h, --help            this help\n"
 		"\n"
@@ -69,6 +73,39 @@ static int parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	*out = v << shift;
 	return 0;
+}
+
+struct watchdog {
+	struct vm *vm;
+	double seconds;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+};
+
+static void *watchdog_thread(void *arg)
+{
+	struct watchdog *w = arg;
+	struct timespec ts;
+	char why[128];
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)w->seconds;
+	ts.tv_nsec += (long)((w->seconds - (time_t)w->seconds) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->lock);
+	while (!w->done && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+	pthread_mutex_unlock(&w->lock);
+	if (!w->done) {
+		snprintf(why, sizeof(why), "the guest did not finish within --timeout %g s", w->seconds);
+		vm__stop(w->vm, -ETIMEDOUT, why);
+	}
+	return NULL;
 }
 
 static const char *phase_name(uint32_t p)
@@ -167,6 +204,7 @@ int cmd_run(int argc, char **argv)
 		{ "snapshot", required_argument, NULL, 's' },
 		{ "stats-json", required_argument, NULL, 'j' },
 		{ "tick-hz", required_argument, NULL, 't' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -177,6 +215,8 @@ int cmd_run(int argc, char **argv)
 		.workload = "scan",
 	};
 	const char *stats_path = NULL;
+	struct watchdog wd = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	pthread_t wd_thread;
 	struct vm_result res;
 	struct vm *vm = NULL;
 	char *end;
@@ -223,6 +263,13 @@ int cmd_run(int argc, char **argv)
 			cfg.tick_hz = n;
 			break;
 		}
+		case 'T':
+			wd.seconds = strtod(optarg, &end);
+			if (*end || !(wd.seconds > 0) || wd.seconds > 1e6) {
+				fprintf(stderr, "doze run: --timeout wants seconds > 0, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'q':
 			cfg.quiet = true;
 			break;
@@ -257,7 +304,17 @@ int cmd_run(int argc, char **argv)
 		vm__destroy(vm);
 		return 1;
 	}
+	wd.vm = vm;
+	if (wd.seconds && pthread_create(&wd_thread, NULL, watchdog_thread, &wd))
+		wd.seconds = 0;
 	err = vm__run(vm, &res);
+	if (wd.seconds) {
+		pthread_mutex_lock(&wd.lock);
+		wd.done = true;
+		pthread_cond_signal(&wd.cond);
+		pthread_mutex_unlock(&wd.lock);
+		pthread_join(wd_thread, NULL);
+	}
 	if (stats_path) {
 		int e = write_stats(stats_path, vm, &cfg, &res);
 
