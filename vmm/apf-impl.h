@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include <doze/abi.h>
+#include <doze/apf.h>
 
 #include "apf.h"
 #include "guestmem.h"
@@ -106,6 +107,11 @@ struct dz_apf {
 	} lost[64];			/* recent lost pages and why (under wb_lock) */
 	unsigned int nr_lost;
 
+	/* ranges the guest declared never-async (DZ_MSR_SYNC_RANGES) */
+	pthread_mutex_t pin_lock;
+	struct dz_apf_range guest_pinned[DZ_SYNC_RANGES_MAX];
+	unsigned int nr_guest_pinned;
+
 	_Atomic uint64_t hard_errors;
 	_Atomic uint64_t pred_registered, pred_rejected;
 };
@@ -116,6 +122,8 @@ enum dz_page_state apf__page_state(struct dz_apf *a, uint64_t gpa);
 /* Makes [gpa, gpa + len) present, waiting on the host side. 0, -EIO (lost), -EFAULT, -EINTR (stopping). */
 int apf__ensure_present(struct apf_vcpu *v, uint64_t gpa, uint64_t len);
 void apf__deliver_ready(struct apf_vcpu *v);
+
+bool apf__pinned(struct dz_apf *a, uint64_t gpa);
 
 /* apf-msr.c: 1 handled, 0 not ours */
 int apf__on_msr(struct apf_vcpu *v, struct kvm_run *run);

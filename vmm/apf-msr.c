@@ -108,6 +108,27 @@ static void wr_pred(struct apf_vcpu *v, uint64_t data)
 			res.reason, res.verdict);
 }
 
+static int wr_sync_ranges(struct apf_vcpu *v, uint64_t gpa)
+{
+	struct dz_apf *a = v->a;
+	struct dz_sync_ranges sr;
+
+	if (gpa & 7 || apf__ensure_present(v, gpa, sizeof(sr)) ||
+	    dz_guestmem__read(&a->gm, gpa, &sr, sizeof(sr)) || sr.nr > DZ_SYNC_RANGES_MAX)
+		return -EINVAL;
+	for (unsigned int i = 0; i < sr.nr; i++)
+		if (sr.range[i].end < sr.range[i].start)
+			return -EINVAL;
+	pthread_mutex_lock(&a->pin_lock);
+	for (unsigned int i = 0; i < sr.nr; i++) {
+		a->guest_pinned[i].start = sr.range[i].start;
+		a->guest_pinned[i].end = sr.range[i].end;
+	}
+	a->nr_guest_pinned = sr.nr;
+	pthread_mutex_unlock(&a->pin_lock);
+	return 0;
+}
+
 int apf__on_msr(struct apf_vcpu *v, struct kvm_run *run)
 {
 	bool wr = run->exit_reason == KVM_EXIT_X86_WRMSR;
@@ -159,6 +180,12 @@ int apf__on_msr(struct apf_vcpu *v, struct kvm_run *run)
 			v->last_error = 0;	/* any write clears it */
 		else
 			run->msr.data = v->last_error;
+		break;
+	case DZ_MSR_SYNC_RANGES:
+		if (wr)
+			err = wr_sync_ranges(v, data);
+		else
+			run->msr.data = v->a->nr_guest_pinned;
 		break;
 	case DZ_MSR_FEATURES:
 		if (wr)

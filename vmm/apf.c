@@ -529,12 +529,18 @@ static struct apf_vcpu *vcpu_by_tid(struct dz_apf *a, pid_t tid)
 	return NULL;
 }
 
-static bool pinned(struct dz_apf *a, uint64_t gpa)
+bool apf__pinned(struct dz_apf *a, uint64_t gpa)
 {
+	bool r = false;
+
 	for (unsigned int i = 0; i < a->cfg.nr_pinned; i++)
 		if (gpa >= a->cfg.pinned[i].start && gpa < a->cfg.pinned[i].end)
 			return true;
-	return false;
+	pthread_mutex_lock(&a->pin_lock);
+	for (unsigned int i = 0; i < a->nr_guest_pinned && !r; i++)
+		r = gpa >= a->guest_pinned[i].start && gpa < a->guest_pinned[i].end;
+	pthread_mutex_unlock(&a->pin_lock);
+	return r;
 }
 
 static int s_decide(void *opaque, uint64_t gpa, pid_t tid, uint64_t flags)
@@ -553,7 +559,7 @@ static int s_decide(void *opaque, uint64_t gpa, pid_t tid, uint64_t flags)
 		dz_policy__count(a->policy, DZ_SYNC_NOT_VCPU);
 		return DZ_FAULT_WAIT;
 	}
-	if (pinned(a, gpa)) {
+	if (apf__pinned(a, gpa)) {
 		dz_policy__count(a->policy, DZ_SYNC_PINNED);
 		return DZ_FAULT_WAIT;
 	}
@@ -640,6 +646,7 @@ int dz_apf__create(struct vm *vm, const struct dz_apf_config *cfg, struct dz_apf
 	a->nr = vm__nr_vcpus(vm);
 	pthread_mutex_init(&a->wait_lock, NULL);
 	pthread_mutex_init(&a->wb_lock, NULL);
+	pthread_mutex_init(&a->pin_lock, NULL);
 	pthread_cond_init(&a->wb_cond, NULL);
 	err = dz_policy__new(cfg->policy, cfg->async_min_wait_ns, &a->gm, &a->policy);
 	if (err)
@@ -689,6 +696,7 @@ void dz_apf__destroy(struct dz_apf *a)
 	free(a->wb);
 	pthread_mutex_destroy(&a->wait_lock);
 	pthread_mutex_destroy(&a->wb_lock);
+	pthread_mutex_destroy(&a->pin_lock);
 	pthread_cond_destroy(&a->wb_cond);
 	free(a);
 }
