@@ -107,12 +107,17 @@ static void apf_register(void)
 		printk("apf: predicate rejected (%ld): %s\n", verdict, pred_log);
 }
 
-/* CPU 0 at boot, before the other CPUs run (IF = 0). */
-void apf_init(void)
+static bool detect(void)
 {
 	apf_available = (rdmsr(DZ_MSR_FEATURES) & (DZ_CPUID_F_VE | DZ_CPUID_F_PRED)) ==
 			(DZ_CPUID_F_VE | DZ_CPUID_F_PRED);
-	if (!apf_available) {
+	return apf_available;
+}
+
+/* CPU 0 at boot, before the other CPUs run (IF = 0). */
+void apf_init(void)
+{
+	if (!detect()) {
 		printk("apf: the VMM offers no #VE page-not-present: faults stay synchronous\n");
 		return;
 	}
@@ -132,7 +137,8 @@ void apf_rearm_all(void)
 {
 	u32 me = this_cpu()->cpu;
 
-	if (!apf_available)
+	/* the VMM that restored us may offer more (or less) than the one that booted us */
+	if (!detect())
 		return;
 	apf_register();
 	apf_arm_cpu();
