@@ -84,6 +84,10 @@ static struct bpf_insn *big_prog(bool branchy, uint32_t *cnt)
 			p[n++] = BPF_CALL_HELPER(DZ_HELPER_READ_PERCPU);
 			p[n++] = BPF_LDX_MEM(BPF_DW, BPF_REG_7, BPF_REG_10, -8);
 			p[n++] = BPF_ALU64_REG(BPF_XOR, BPF_REG_0, BPF_REG_7);
+			/* The call clobbered r1-r5: give r2 and r3 values again. */
+			p[n++] = BPF_LDX_MEM(BPF_W, BPF_REG_2, BPF_REG_6,
+					     offsetof(struct dz_pred_ctx, cpl));
+			p[n++] = BPF_LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, -16);
 			continue;
 		}
 		if (branchy && n % 16 == 0) {
@@ -154,10 +158,12 @@ static void bench_verify(bool branchy, int limit_s)
 		} while (!ret && rounds < 10);
 		if (ret) {
 			printf("verify %-45s rejected (%d): %.200s\n", what, ret, log);
+			fflush(stdout);
 			_exit(1);
 		}
 		printf("verify %-45s %10.1f us (%u insns, best of %d)\n", what, best / 1e3, cnt,
 		       rounds);
+		fflush(stdout);	/* _exit() does not flush */
 		_exit(0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
