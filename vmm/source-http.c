@@ -35,6 +35,7 @@ struct http_src {
 	struct dz_src_req *queue_head, *queue_tail;	/* waiting for a transfer slot */
 	struct dz_src_req *retry;			/* waiting for their backoff */
 	struct xfer *xfers;				/* active transfers */
+	uint64_t t_failing;	/* first failure since the last success (0 = healthy) */
 };
 
 struct xfer {
@@ -241,8 +242,12 @@ static void retry_later(struct dz_source *src, struct http_src *h, struct dz_src
 {
 	uint64_t now = dz_now_ns(), backoff = BACKOFF_MIN_NS;
 
+	/* The timeout runs from the first failure of the server, not of this request: a dead
+	 * server fails every request after `timeout`, not each one `timeout` later. */
+	if (!h->t_failing)
+		h->t_failing = now;
 	if (!r->t_deadline)
-		r->t_deadline = now + src->timeout_ns;
+		r->t_deadline = h->t_failing + src->timeout_ns;
 	if (now >= r->t_deadline) {
 		dz_src__set_error(src, "%s: gave up on page %llu after %.1f s: %s", src->uri,
 				  (unsigned long long)r->page, (double)src->timeout_ns / 1e9, why);
@@ -296,6 +301,8 @@ static void done(struct dz_source *src, struct http_src *h, CURLMsg *m)
 		retry_later(src, h, r, why);
 		return;
 	}
+	if (code == 206 || code == 416 || (code == 200 && r->page == 0))
+		h->t_failing = 0;	/* the server answers */
 	if (code == 206 || (code == 200 && r->page == 0)) {
 		r->nvalid = (uint32_t)(r->received / DZ_SRC_PAGE_SIZE);
 		r->status = r->nvalid < r->npages ? -ENODATA : 0;

@@ -39,6 +39,7 @@ struct tcp_src {
 	uint64_t t_next_connect;
 	uint64_t backoff_ns;
 	uint64_t t_last_rx;
+	uint64_t t_down;		/* when the server became unreachable (0 = it is up) */
 	uint64_t next_id;
 	char why[160];			/* why the connection was lost */
 
@@ -173,8 +174,18 @@ static void disconnect(struct dz_source *src, struct tcp_src *t, const char *why
 	if (t->state == UP || t->state == HELLO)
 		t->backoff_ns = BACKOFF_MIN_NS;
 	t->state = DISCONNECTED;
+	if (!t->t_down)
+		t->t_down = now;
 	t->t_next_connect = now + t->backoff_ns;
 	t->backoff_ns = t->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : t->backoff_ns * 2;
+	/* The request whose answer was half received is in flight too. */
+	if (t->rx_req) {
+		t->rx_req->bnext = t->inflight_head;
+		t->inflight_head = t->rx_req;
+		if (!t->inflight_tail)
+			t->inflight_tail = t->rx_req;
+		t->rx_req = NULL;
+	}
 	/* In-flight requests go back to the front of the send queue, in order. */
 	if (t->inflight_head) {
 		t->inflight_tail->bnext = t->send_head;
@@ -185,7 +196,7 @@ static void disconnect(struct dz_source *src, struct tcp_src *t, const char *why
 	}
 	for (r = t->send_head; r; r = r->bnext)
 		if (!r->t_deadline)
-			r->t_deadline = now + src->timeout_ns;
+			r->t_deadline = t->t_down + src->timeout_ns;
 	t->out_len = t->out_off = 0;
 	t->hdr_got = 0;
 	t->rx_req = NULL;
@@ -246,8 +257,11 @@ static void take_new(struct dz_source *src, struct tcp_src *t)
 			struct dz_src_req *r = batch[i];
 
 			r->id = ++t->next_id;
+			/* While the server is away, a request gets what is left of the timeout
+			 * that started when it went away: a dead server fails every request
+			 * after `timeout`, not each one `timeout` after it was made. */
 			if (t->state != UP)
-				r->t_deadline = now + src->timeout_ns;
+				r->t_deadline = (t->t_down ? t->t_down : now) + src->timeout_ns;
 			/* Demand jumps the local queue too; prefetch keeps its order. */
 			if (r->prio == DZ_PRIO_DEMAND && t->send_head) {
 				struct dz_src_req **pp = &t->send_head;
@@ -382,7 +396,10 @@ static void do_recv(struct dz_source *src, struct tcp_src *t)
 				return;
 			}
 			t->state = UP;
+			t->t_down = 0;
 			t->hdr_got = 0;
+			for (struct dz_src_req *q = t->send_head; q; q = q->bnext)
+				q->t_deadline = 0;
 			continue;
 		}
 		if (t->hdr_got < sizeof(t->hdr.resp))
@@ -467,7 +484,8 @@ static void *tcp_thread(void *arg)
 				do_send(src, t);
 			/* A server that accepts requests but never answers counts as gone. */
 			if (t->state == UP && t->inflight_head) {
-				if (now - t->t_last_rx > src->timeout_ns)
+				now = dz_now_ns();
+				if (now > t->t_last_rx && now - t->t_last_rx > src->timeout_ns)
 					disconnect(src, t, "no answer", ETIMEDOUT);
 				else
 					next = t->t_last_rx + src->timeout_ns;

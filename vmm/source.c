@@ -171,7 +171,7 @@ int dz_src__resolve(const char *hostport, struct sockaddr_storage *ss, unsigned 
 	for (const char *p = colon + 1; *p; p++)
 		if (!isdigit((unsigned char)*p))
 			return -EINVAL;
-	if (atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535)
+	if (atoi(colon + 1) < 0 || atoi(colon + 1) > 65535)
 		return -EINVAL;
 	r = getaddrinfo(host, colon + 1, &hints, &ai);
 	if (r)
