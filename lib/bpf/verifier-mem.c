@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory safety: loads, stores and atomics through the context, the stack and
+ * the DZ_PROG_MEM buffer (check_mem_access, check_atomic), and the helper
+ * calls' (pointer, size) arguments (check_helper_call).
+ *
+ * Stack model (as the kernel's): every byte of every frame's 512-byte stack
+ * has a type. STACK_INVALID bytes were never written on this path and cannot
+ * be read. An aligned 8-byte store of a register "spills" it: the slot keeps
+ * the register's full state, so a pointer survives the round trip and a
+ * scalar keeps its bounds. A spilled pointer can only be read back whole; a
+ * partial overwrite turns its remaining bytes back into STACK_INVALID, so no
+ * byte of a host address ever reaches a scalar.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "verifier.h"
+
+struct dz_func_state *cur_frame(struct dz_verifier_env *env)
+{
+	return env->cur.frame[env->cur.curframe];
+}
+
+struct dz_reg_state *cur_regs(struct dz_verifier_env *env)
+{
+	return cur_frame(env)->regs;
+}
+
+int check_reg_read(struct dz_verifier_env *env, u32 regno)
+{
+	if (cur_regs(env)[regno].type == NOT_INIT)
+		return verbose_err(env, -EACCES, "R%u !read_ok", regno);
+	return 0;
+}
+
+/* ---- context ---- */
+
+#define CTX_FIELD(f) { offsetof(struct dz_pred_ctx, f), sizeof(((struct dz_pred_ctx *)0)->f) }
+
+static const struct {
+	u16 off, size;
+} ctx_fields[] = {
+	CTX_FIELD(vcpu), CTX_FIELD(cpl), CTX_FIELD(rflags), CTX_FIELD(rip), CTX_FIELD(rsp),
+	CTX_FIELD(rax), CTX_FIELD(rbx), CTX_FIELD(rcx), CTX_FIELD(rdx), CTX_FIELD(rsi),
+	CTX_FIELD(rdi), CTX_FIELD(rbp), CTX_FIELD(r8), CTX_FIELD(r9), CTX_FIELD(r10),
+	CTX_FIELD(r11), CTX_FIELD(r12), CTX_FIELD(r13), CTX_FIELD(r14), CTX_FIELD(r15),
+	CTX_FIELD(cr0), CTX_FIELD(cr3), CTX_FIELD(cr4), CTX_FIELD(efer), CTX_FIELD(fs_base),
+	CTX_FIELD(gs_base), CTX_FIELD(kernel_gs_base), CTX_FIELD(fault_gpa),
+	CTX_FIELD(fault_gva), CTX_FIELD(access), CTX_FIELD(flags),
+};
+
+/*
+ * A context read must lie inside one field and be aligned to its size; a
+ * narrower read of any aligned part of a field is allowed (as the kernel's
+ * narrow loads), a read spanning two fields is not.
+ */
+static bool ctx_access_ok(s64 off, int size)
+{
+	size_t i;
+
+	if (off < 0 || off + size > (s64)sizeof(struct dz_pred_ctx) || off % size)
+		return false;
+	for (i = 0; i < sizeof(ctx_fields) / sizeof(ctx_fields[0]); i++) {
+		if (off >= ctx_fields[i].off && off < ctx_fields[i].off + ctx_fields[i].size)
+			return off + size <= ctx_fields[i].off + ctx_fields[i].size;
+	}
+	return false;
+}
+
+/* ---- stack ---- */
+
+static bool is_spilled(const struct dz_func_state *f, int slot)
+{
+	return f->stack[slot * BPF_REG_SIZE] == STACK_SPILL;
+}
+
+/* Forget a spill: its bytes become data (scalar) or unreadable (pointer). */
+static void destroy_spill(struct dz_func_state *f, int slot)
+{
+	u8 t = f->spilled_ptr[slot].type == SCALAR_VALUE ? STACK_MISC : STACK_INVALID;
+	int j;
+
+	for (j = 0; j < BPF_REG_SIZE; j++)
+		f->stack[slot * BPF_REG_SIZE + j] = t;
+	mark_reg_not_init(&f->spilled_ptr[slot]);
+}
+
+static int check_stack_write(struct dz_verifier_env *env, struct dz_func_state *f, s64 off,
+			     int size, const struct dz_reg_state *value, int value_regno)
+{
+	int i = (int)(off + MAX_BPF_STACK), slot = i / BPF_REG_SIZE, j;
+	bool is_ptr = value->type != SCALAR_VALUE, zero;
+
+	if (size == BPF_REG_SIZE) {
+		if (value->type == PTR_TO_STACK && value->frameno > f->frameno)
+			return verbose_err(env, -EACCES,
+					   "cannot spill pointers to stack into stack frame of the caller");
+		f->spilled_ptr[slot] = *value;
+		for (j = 0; j < BPF_REG_SIZE; j++)
+			f->stack[i + j] = STACK_SPILL;
+		return 0;
+	}
+	if (is_ptr)
+		return verbose_err(env, -EACCES, "invalid size of register spill");
+	if (is_spilled(f, slot))
+		destroy_spill(f, slot);
+	zero = tnum_is_const(tnum_cast(value->var_off, size)) &&
+	       !tnum_cast(value->var_off, size).value;
+	for (j = 0; j < size; j++)
+		f->stack[i + j] = zero ? STACK_ZERO : STACK_MISC;
+	return 0;
+}
+
+static int check_stack_read(struct dz_verifier_env *env, struct dz_func_state *f, s64 off,
+			    int size, struct dz_reg_state *out, bool sext)
+{
+	int i = (int)(off + MAX_BPF_STACK), slot = i / BPF_REG_SIZE, j;
+	bool all_zero = true;
+
+	if (is_spilled(f, slot)) {
+		const struct dz_reg_state *sp = &f->spilled_ptr[slot];
+
+		if (size == BPF_REG_SIZE) {
+			*out = *sp;
+			return 0;
+		}
+		if (sp->type != SCALAR_VALUE)
+			return verbose_err(env, -EACCES, "invalid size of register fill");
+		if (reg_is_const(sp)) {
+			u64 v = sp->var_off.value >> ((i % BPF_REG_SIZE) * 8);
+			int sh = 64 - size * 8;
+
+			v = sext ? (u64)((s64)(v << sh) >> sh) : (v << sh) >> sh;
+			mark_reg_known(out, v);
+		} else {
+			mark_reg_unknown_size(out, size, sext);
+		}
+		return 0;
+	}
+	for (j = 0; j < size; j++) {
+		if (f->stack[i + j] == STACK_INVALID)
+			return verbose_err(env, -EACCES, "invalid read from stack off %lld+%d size %d",
+					   (long long)off, j, size);
+		if (f->stack[i + j] != STACK_ZERO)
+			all_zero = false;
+	}
+	if (all_zero)
+		mark_reg_known(out, 0);
+	else
+		mark_reg_unknown_size(out, size, sext);
+	return 0;
+}
+
+static int check_stack_bounds(struct dz_verifier_env *env, u32 regno, s64 off, int size,
+			      bool write)
+{
+	if (off < -MAX_BPF_STACK || off + size > 0)
+		return verbose_err(env, -EACCES, "invalid %s stack R%u off=%lld size=%d",
+				   write ? "write to" : "read from", regno, (long long)off, size);
+	if (off % size)
+		return verbose_err(env, -EACCES, "misaligned stack access off %lld size %d",
+				   (long long)off, size);
+	return 0;
+}
+
+/* ---- loads and stores ---- */
+
+int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 insn_off, int size, bool write,
+		     int value_regno, const struct dz_reg_state *value, bool sext)
+{
+	struct dz_reg_state *regs = cur_regs(env), *reg = &regs[regno], out;
+	s64 off = (s64)reg->off + insn_off;
+	int err;
+
+	err = check_reg_read(env, regno);
+	if (err)
+		return err;
+	mark_reg_unknown(&out);
+
+	switch (reg->type) {
+	case PTR_TO_CTX:
+		if (write)
+			return verbose_err(env, -EACCES, "R%u cannot write into ctx", regno);
+		if (!ctx_access_ok(off, size))
+			return verbose_err(env, -EACCES, "invalid bpf_context access off=%lld size=%d",
+					   (long long)off, size);
+		mark_reg_unknown_size(&out, size, sext);
+		break;
+	case PTR_TO_STACK: {
+		struct dz_func_state *f = env->cur.frame[reg->frameno];
+
+		err = check_stack_bounds(env, regno, off, size, write);
+		if (err)
+			return err;
+		if (write)
+			return check_stack_write(env, f, off, size, value, value_regno);
+		err = check_stack_read(env, f, off, size, &out, sext);
+		if (err)
+			return err;
+		break;
+	}
+	case PTR_TO_MEM:
+		if (off < 0 || off + size > (s64)env->prog->mem_size)
+			return verbose_err(env, -EACCES,
+					   "invalid access to memory, mem_size=%u off=%lld size=%d",
+					   env->prog->mem_size, (long long)off, size);
+		if (write) {
+			if (value->type != SCALAR_VALUE)
+				return verbose_err(env, -EACCES, "R%d leaks addr into mem",
+						   value_regno);
+			return 0;
+		}
+		mark_reg_unknown_size(&out, size, sext);
+		break;
+	case SCALAR_VALUE:
+		return verbose_err(env, -EACCES, "R%u invalid mem access 'scalar'", regno);
+	default:
+		return verbose_err(env, -EACCES, "R%u invalid mem access '%s'", regno,
+				   reg_type_str(reg->type));
+	}
+	regs[value_regno] = out;
+	return 0;
+}
+
+static int bpf_size_bytes(u8 code)
+{
+	switch (BPF_SIZE(code)) {
+	case BPF_B:
+		return 1;
+	case BPF_H:
+		return 2;
+	case BPF_W:
+		return 4;
+	}
+	return 8;
+}
+
+/*
+ * lock *(size *)(dst + off) op= src, with optional fetch of the old value into
+ * src (or r0 for cmpxchg). Only on the stack and the DZ_PROG_MEM buffer, 4 or
+ * 8 bytes, aligned; never on a spilled pointer; src (and r0) must be scalars.
+ */
+int check_atomic(struct dz_verifier_env *env, const struct bpf_insn *insn)
+{
+	struct dz_reg_state *regs = cur_regs(env), *dst = &regs[insn->dst_reg], old;
+	int size = bpf_size_bytes(insn->code), err, load_reg = -1;
+	s64 off;
+
+	err = check_reg_read(env, insn->src_reg);
+	if (!err)
+		err = check_reg_read(env, insn->dst_reg);
+	if (err)
+		return err;
+	if (insn->imm == BPF_CMPXCHG) {
+		err = check_reg_read(env, BPF_REG_0);
+		if (err)
+			return err;
+		if (regs[BPF_REG_0].type != SCALAR_VALUE)
+			return verbose_err(env, -EACCES, "R0 leaks addr into mem");
+		load_reg = BPF_REG_0;
+	} else if (insn->imm & BPF_FETCH) {
+		load_reg = insn->src_reg;
+	}
+	if (regs[insn->src_reg].type != SCALAR_VALUE)
+		return verbose_err(env, -EACCES, "R%u leaks addr into mem", insn->src_reg);
+
+	off = (s64)dst->off + insn->off;
+	switch (dst->type) {
+	case PTR_TO_STACK: {
+		struct dz_func_state *f = env->cur.frame[dst->frameno];
+		int i, slot, j;
+
+		err = check_stack_bounds(env, insn->dst_reg, off, size, true);
+		if (err)
+			return err;
+		i = (int)(off + MAX_BPF_STACK);
+		slot = i / BPF_REG_SIZE;
+		if (is_spilled(f, slot) && f->spilled_ptr[slot].type != SCALAR_VALUE)
+			return verbose_err(env, -EACCES,
+					   "attempt to corrupt spilled pointer on stack");
+		err = check_stack_read(env, f, off, size, &old, false);
+		if (err)
+			return err;
+		if (is_spilled(f, slot))
+			destroy_spill(f, slot);
+		for (j = 0; j < size; j++)
+			f->stack[i + j] = STACK_MISC;
+		break;
+	}
+	case PTR_TO_MEM:
+		if (off < 0 || off + size > (s64)env->prog->mem_size)
+			return verbose_err(env, -EACCES,
+					   "invalid access to memory, mem_size=%u off=%lld size=%d",
+					   env->prog->mem_size, (long long)off, size);
+		if (off % size)
+			return verbose_err(env, -EACCES, "misaligned access off %lld size %d",
+					   (long long)off, size);
+		break;
+	case SCALAR_VALUE:
+		return verbose_err(env, -EACCES, "R%u invalid mem access 'scalar'", insn->dst_reg);
+	default:
+		return verbose_err(env, -EACCES, "BPF_ATOMIC stores into R%u %s is not allowed",
+				   insn->dst_reg, reg_type_str(dst->type));
+	}
+	if (load_reg >= 0)
+		mark_reg_unknown_size(&regs[load_reg], size, false);
+	return 0;
+}
+
+/* ---- helper calls ---- */
+
+static int check_helper_mem_arg(struct dz_verifier_env *env, bool write, s64 *off_out,
+				u64 *min_out, u64 *max_out)
+{
+	struct dz_reg_state *regs = cur_regs(env), *ptr = &regs[BPF_REG_1], *sz = &regs[BPF_REG_2];
+	s64 off;
+
+	if (ptr->type != PTR_TO_STACK)
+		return verbose_err(env, -EACCES, "R1 type=%s expected=fp", reg_type_str(ptr->type));
+	if (sz->type != SCALAR_VALUE)
+		return verbose_err(env, -EACCES, "R2 type=%s expected=scalar",
+				   reg_type_str(sz->type));
+	if (sz->smin_value < 0)
+		return verbose_err(env, -EACCES,
+				   "R2 min value is negative, either use unsigned or 'var &= const'");
+	if (sz->umin_value == 0)
+		return verbose_err(env, -EACCES, "R2 invalid zero-sized %s",
+				   write ? "write" : "read");
+	if (sz->umax_value > DZ_PRED_MAX_READ)
+		return verbose_err(env, -EACCES,
+				   "R2 unbounded memory access, use 'var &= const' or 'if (var < const)' (max %llu > %d)",
+				   (unsigned long long)sz->umax_value, DZ_PRED_MAX_READ);
+	off = ptr->off;
+	if (off < -MAX_BPF_STACK || off + (s64)sz->umax_value > 0)
+		return verbose_err(env, -EACCES, "invalid indirect access to stack R1 off=%lld size=%llu",
+				   (long long)off, (unsigned long long)sz->umax_value);
+	*off_out = off;
+	*min_out = sz->umin_value;
+	*max_out = sz->umax_value;
+	return 0;
+}
+
+static int check_helper_read_stack(struct dz_verifier_env *env, struct dz_func_state *f, s64 off,
+				   u64 size)
+{
+	u64 j;
+
+	for (j = 0; j < size; j++) {
+		int i = (int)(off + MAX_BPF_STACK + (s64)j);
+
+		if (f->stack[i] == STACK_INVALID)
+			return verbose_err(env, -EACCES,
+					   "invalid indirect read from stack R1 off %lld+%llu size %llu",
+					   (long long)off, (unsigned long long)j,
+					   (unsigned long long)size);
+		if (f->stack[i] == STACK_SPILL &&
+		    f->spilled_ptr[i / BPF_REG_SIZE].type != SCALAR_VALUE)
+			return verbose_err(env, -EACCES, "leaking pointer from stack off %lld",
+					   (long long)(off + (s64)j));
+	}
+	return 0;
+}
+
+/*
+ * The helper writes [off, off + min) for sure and [off + min, off + max)
+ * maybe: spills there are gone, and possibly-written bytes that were
+ * unreadable stay unreadable.
+ */
+static void helper_wrote_stack(struct dz_func_state *f, s64 off, u64 min, u64 max)
+{
+	int start = (int)(off + MAX_BPF_STACK), end = start + (int)max, i;
+
+	for (i = start; i < end; i++) {
+		if (f->stack[i] == STACK_SPILL)
+			destroy_spill(f, i / BPF_REG_SIZE);
+	}
+	for (i = start; i < end; i++) {
+		if (i < start + (int)min)
+			f->stack[i] = STACK_MISC;
+		else if (f->stack[i] == STACK_ZERO)
+			f->stack[i] = STACK_MISC;
+	}
+}
+
+int check_helper_call(struct dz_verifier_env *env, const struct bpf_insn *insn)
+{
+	struct dz_reg_state *regs = cur_regs(env);
+	const char *name = dz_helper__name(insn->imm);
+	bool write = insn->imm != DZ_HELPER_TRACE;
+	struct dz_func_state *f;
+	u64 min = 0, max = 0;
+	s64 off = 0;
+	int err, i;
+
+	if (env->type != DZ_PROG_PREDICATE)
+		return verbose_err(env, -EINVAL, "program of this type cannot use helper %s#%d",
+				   name ? name : "unknown", insn->imm);
+	if (!name)
+		return verbose_err(env, -EINVAL, "invalid func unknown#%d", insn->imm);
+	for (i = BPF_REG_1; i <= BPF_REG_3; i++) {
+		err = check_reg_read(env, i);
+		if (err)
+			return err;
+	}
+	err = check_helper_mem_arg(env, write, &off, &min, &max);
+	if (err)
+		return err;
+	if (regs[BPF_REG_3].type != SCALAR_VALUE)
+		return verbose_err(env, -EACCES, "R3 type=%s expected=scalar",
+				   reg_type_str(regs[BPF_REG_3].type));
+	f = env->cur.frame[regs[BPF_REG_1].frameno];
+	if (write) {
+		helper_wrote_stack(f, off, min, max);
+	} else {
+		err = check_helper_read_stack(env, f, off, max);
+		if (err)
+			return err;
+	}
+	for (i = BPF_REG_1; i <= BPF_REG_5; i++)
+		mark_reg_not_init(&regs[i]);
+	/* 0 or a negative errno, an int widened to 64 bits (lib/bpf/gmem.c). */
+	mark_reg_srange(&regs[BPF_REG_0], S32_MIN, 0);
+	return 0;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small complete programs that must be accepted (kernel: verifier/basic*.c). */
+{
+	"basic: return 0",
+	.insns = {
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		BPF_EXIT_INSN(),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 0,
+},
+{
+	"basic: return a 64-bit immediate",
+	.insns = {
+		BPF_LD_IMM64(BPF_REG_0, 0x123456789abcdef0ull),
+		BPF_EXIT_INSN(),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 0x123456789abcdef0ull,
+},
+{
+	"basic: return ctx->cpl",
+	.insns = {
+		LD_CTX_U32(BPF_REG_0, BPF_REG_1, cpl),
+		BPF_EXIT_INSN(),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 3,
+},
+{
+	"basic: two exits on two branches",
+	.insns = {
+		LD_CTX_U32(BPF_REG_2, BPF_REG_1, vcpu),
+		BPF_JMP_IMM(BPF_JGT, BPF_REG_2, 1, 2),
+		BPF_MOV64_IMM(BPF_REG_0, 10),
+		BPF_EXIT_INSN(),
+		BPF_MOV64_IMM(BPF_REG_0, 20),
+		BPF_EXIT_INSN(),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 10,
+},
+{
+	"basic: ja +0 and gotol +0",
+	.insns = {
+		BPF_MOV64_IMM(BPF_REG_0, 7),
+		BPF_JMP_A(0),
+		BPF_JMP32_A(0),
+		BPF_EXIT_INSN(),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 7,
+},
+{
+	"basic: conditional jump with offset 0",
+	.insns = {
+		BPF_MOV64_IMM(BPF_REG_0, 1),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_0, 1, 0),
+		BPF_EXIT_INSN(),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 1,
+},
+{
+	/* The shape clang -O2 gives the reference predicate (guest/pred/pred.bpf.c). */
+	"basic: reference predicate shape (ring 3, IF=1 -> may sleep)",
+	.insns = {
+		BPF_MOV64_REG(BPF_REG_6, BPF_REG_1),
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		LD_CTX_U64(BPF_REG_1, BPF_REG_6, rflags),
+		BPF_ALU64_IMM(BPF_AND, BPF_REG_1, 0x200),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_1, 0, 18),
+		LD_CTX_U32(BPF_REG_1, BPF_REG_6, cpl),
+		BPF_MOV64_IMM(BPF_REG_0, 1),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_1, 3, 15),
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		BPF_JMP_IMM(BPF_JNE, BPF_REG_1, 0, 13),
+		BPF_MOV64_REG(BPF_REG_1, BPF_REG_10),
+		BPF_ALU64_IMM(BPF_ADD, BPF_REG_1, -4),
+		BPF_MOV64_IMM(BPF_REG_2, 4),
+		BPF_MOV64_IMM(BPF_REG_3, 0x10),
+		BPF_CALL_HELPER(DZ_HELPER_READ_PERCPU),
+		BPF_MOV64_REG(BPF_REG_1, BPF_REG_0),
+		BPF_ALU64_IMM(BPF_LSH, BPF_REG_1, 32),
+		BPF_ALU64_IMM(BPF_ARSH, BPF_REG_1, 32),
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		BPF_JMP_IMM(BPF_JSLT, BPF_REG_1, 0, 3),
+		BPF_LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_10, -4),
+		BPF_JMP_IMM(BPF_JNE, BPF_REG_1, 0, 1),
+		BPF_MOV64_IMM(BPF_REG_0, 1),
+		BPF_EXIT_INSN(),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 1,
+},
+{
+	"basic: same predicate, helper buffer read before the call",
+	.insns = {
+		BPF_MOV64_REG(BPF_REG_6, BPF_REG_1),
+		BPF_LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_10, -4),
+		BPF_MOV64_REG(BPF_REG_1, BPF_REG_10),
+		BPF_ALU64_IMM(BPF_ADD, BPF_REG_1, -4),
+		BPF_MOV64_IMM(BPF_REG_2, 4),
+		BPF_MOV64_IMM(BPF_REG_3, 0x10),
+		BPF_CALL_HELPER(DZ_HELPER_READ_PERCPU),
+		BPF_EXIT_INSN(),
+	},
+	.result = REJECT, .err = -EACCES, .errstr = "invalid read from stack off -4+0 size 4",
+},
