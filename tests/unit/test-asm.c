@@ -247,8 +247,64 @@ static void errors(void)
 	}
 }
 
+/* Random mutations of valid lines: an error or a program, never a crash. */
+static void fuzz(void)
+{
+	static const char *const seeds[] = {
+		"r0 = *(u32 *)(r1 +4)", "if r1 > 0x10 goto pc+2", "lock *(u64 *)(r10 -8) += r1",
+		"r1 = atomic64_fetch_or((u64 *)(r10 -8), r1)", "r3 = 0x1122334455667788",
+		"w1 = (s16)w2", "call dz_read_gva#1", "gotol pc-70000", "r5 = bswap32 r5",
+		"a: goto a", "r0 = atomic_cmpxchg((u32 *)(r10 -8), r0, r2)",
+	};
+	static const char alphabet[] = "rw0123456789+-*/()=<>&|^%s#;:xabcdefgl ,\t\n";
+	unsigned int seed = 1, accepted = 0, i;
+	char text[128];
+
+	for (i = 0; i < 20000; i++) {
+		struct bpf_insn *out;
+		uint32_t cnt;
+		char why[200];
+		size_t len;
+
+		snprintf(text, sizeof(text), "%s", seeds[i % (sizeof(seeds) / sizeof(seeds[0]))]);
+		len = strlen(text);
+		for (int k = 0; k < 1 + (int)(rand_r(&seed) % 3); k++) {
+			size_t at = rand_r(&seed) % (len + 1);
+
+			switch (rand_r(&seed) % 3) {
+			case 0:	/* replace */
+				if (at < len)
+					text[at] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+				break;
+			case 1:	/* delete */
+				if (at < len) {
+					memmove(text + at, text + at + 1, len - at);
+					len--;
+				}
+				break;
+			default:	/* insert */
+				if (len + 2 < sizeof(text)) {
+					memmove(text + at + 1, text + at, len - at + 1);
+					text[at] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+					len++;
+				}
+				break;
+			}
+		}
+		why[0] = '\0';
+		if (!dz__asm(text, &out, &cnt, why, sizeof(why), false)) {
+			accepted++;
+			free(out);
+		} else if (!strstr(why, "line ") && !strstr(why, "no instructions")) {
+			break;
+		}
+	}
+	ok(i == 20000, "20000 mutated lines: every refusal names its line (%u accepted)", accepted);
+}
+
 int main(void)
 {
+	fuzz();
 	roundtrip_all();
 	variants();
 	programs();

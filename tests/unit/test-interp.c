@@ -357,8 +357,51 @@ static void calls_and_limits(void)
 	ok(dz_prog__new(NULL, 0, DZ_PROG_MEM, &prog) == -EINVAL, "empty program refused");
 }
 
+/*
+ * Garbage programs in the checked interpreter: random instruction words (with
+ * valid-looking opcodes mixed in) must end in a result or an error, never
+ * touch memory outside the buffer and stack (ASan builds check that).
+ */
+static void garbage(void)
+{
+	static const uint8_t codes[] = {
+		BPF_LDX | BPF_MEM | BPF_DW, BPF_STX | BPF_MEM | BPF_W, BPF_ST | BPF_MEM | BPF_B,
+		BPF_STX | BPF_ATOMIC | BPF_DW, BPF_JMP | BPF_JA, BPF_JMP | BPF_CALL,
+		BPF_ALU64 | BPF_ADD | BPF_X, BPF_ALU64 | BPF_MOV | BPF_K, BPF_LD | BPF_IMM | BPF_DW,
+		BPF_JMP | BPF_JEQ | BPF_K, BPF_JMP | BPF_EXIT, BPF_LDX | BPF_MEMSX | BPF_H,
+	};
+	uint64_t rs = 12345, r0, counts[4] = { 0 };
+	struct bpf_insn p[16];
+	uint8_t buf[64];
+
+	for (int i = 0; i < 20000; i++) {
+		int n = 1 + (int)(rs % 16), ret;
+
+		for (int k = 0; k < n; k++) {
+			rs ^= rs << 13;
+			rs ^= rs >> 7;
+			rs ^= rs << 17;
+			memcpy(&p[k], &rs, 8);
+			if (rs & 0x100000000ULL)
+				p[k].code = codes[(rs >> 40) % sizeof(codes)];
+			if (rs & 0x200000000ULL)
+				p[k].dst_reg = (rs >> 50) % 11, p[k].src_reg = (rs >> 54) % 11;
+			if (rs & 0x400000000ULL)
+				p[k].off = (int16_t)((rs >> 20) % 32) - 16;
+		}
+		p[n - 1] = BPF_EXIT_INSN();
+		ret = run_mode(p, n, true, buf, sizeof(buf), &r0);
+		counts[ret == 0 ? 0 : ret == -EFAULT ? 1 : ret == -EINVAL ? 2 : 3]++;
+	}
+	diag("20000 garbage programs: %llu ran, %llu -EFAULT, %llu -EINVAL, %llu other",
+	     (unsigned long long)counts[0], (unsigned long long)counts[1],
+	     (unsigned long long)counts[2], (unsigned long long)counts[3]);
+	ok(counts[0] && counts[1] && counts[2], "garbage programs: results and errors, no crash");
+}
+
 int main(void)
 {
+	garbage();
 	alu();
 	jmp();
 	mem();
