@@ -228,7 +228,7 @@ void workload_setup(const char *spec)
 
 /* Preemptible ring 0: IF=1, preempt_count 0. One 64-byte record per page,
  * eight word moves; yields when the tick asked for it. */
-static long sys_records(u64 *dst, u64 first, u64 arg)
+static long __attribute__((noinline)) sys_records(u64 *dst, u64 first, u64 arg)
 {
 	u64 n = arg & 0xffffffff, pass = arg >> 32;
 	struct percpu *pc = this_cpu();
@@ -260,7 +260,7 @@ static long sys_records(u64 *dst, u64 first, u64 arg)
 }
 
 /* Faults here must never be asynchronous: preemption or interrupts are off. */
-static long sys_atomic(u64 first, u64 n, u64 mode)
+static long __attribute__((noinline)) sys_atomic(u64 first, u64 n, u64 mode)
 {
 	u64 pass = mode >> 8, sum = 0;
 
@@ -282,7 +282,7 @@ static long sys_atomic(u64 first, u64 n, u64 mode)
 	return sum;
 }
 
-static void sys_barrier(void)
+static void __attribute__((noinline)) sys_barrier(void)
 {
 	struct percpu *pc = this_cpu();
 	struct task *cur = pc->current;
@@ -301,7 +301,7 @@ static void sys_barrier(void)
 	schedule();
 }
 
-static void __attribute__((noreturn)) sys_exit(u64 checksum, u64 expected)
+static void __attribute__((noreturn, noinline)) sys_exit(u64 checksum, u64 expected)
 {
 	struct task *cur = current();
 	struct result *r = &results[cur->id];

@@ -331,6 +331,12 @@ static int handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 	case KVM_EXIT_INTR:
 		return 0;
+	case KVM_EXIT_DEBUG:
+		r = vm->hooks.on_debug ? vm->hooks.on_debug(vm->hooks.opaque, vcpu, run) : 0;
+		if (r)
+			return r < 0 ? r : 0;
+		fail_exit(vcpu, -EIO, "unexpected debug exit");
+		return -EIO;
 	case KVM_EXIT_SHUTDOWN:
 		fail_exit(vcpu, -EFAULT, "guest shut down (triple fault), exit reason SHUTDOWN");
 		return -EFAULT;

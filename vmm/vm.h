@@ -130,6 +130,8 @@ struct vm_hooks {
 	int (*before_entry)(void *opaque, struct vcpu *vcpu);			/* inject pending events */
 	int (*on_port)(void *opaque, struct vcpu *vcpu, struct kvm_run *run); /* unknown I/O ports */
 	void (*vcpu_stop)(void *opaque, struct vcpu *vcpu);			/* thread about to exit */
+	int (*on_debug)(void *opaque, struct vcpu *vcpu, struct kvm_run *run); /* KVM_EXIT_DEBUG (single
+										 step, breakpoints) */
 };
 /* Hooks return 1 = handled, 0 = not mine, < 0 = error that ends the VM.
  * Set before vm__run. */
