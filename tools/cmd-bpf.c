@@ -17,9 +17,6 @@
 
 #include "cmds.h"
 
-/* The verifier is a separate component: the CLI still works (with --no-verify) without it. */
-#pragma weak dz_prog__verify
-
 #define LOG_SIZE (1 << 20)
 
 static void usage_main(FILE *f)
@@ -219,10 +216,6 @@ static int bpf_verify(int argc, char **argv)
 		usage_verify(stderr);
 		return 2;
 	}
-	if (!dz_prog__verify) {
-		fprintf(stderr, "doze bpf verify: the verifier is not built into this binary\n");
-		return 2;
-	}
 	if (load(argv[optind], sec, type, &prog))
 		return 1;
 	prog->mem_size = (uint32_t)mem_size;
@@ -407,10 +400,6 @@ static int bpf_run(int argc, char **argv)
 	prog->mem_size = (uint32_t)len;
 	if (no_verify) {
 		ropts.checked = true;
-	} else if (!dz_prog__verify) {
-		fprintf(stderr, "doze bpf run: the verifier is not built into this binary; "
-				"use --no-verify\n");
-		goto out;
 	} else {
 		char *log = calloc(1, LOG_SIZE);
 

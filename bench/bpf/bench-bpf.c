@@ -27,8 +27,6 @@
 #include "../../guest/pred/percpu.h"
 #include "../../tests/unit/synth-guest.h"
 
-#pragma weak dz_prog__verify
-
 static double now_ns(void)
 {
 	struct timespec ts;
@@ -191,16 +189,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-bpf: %s\n", err);
 		return 1;
 	}
-	if (dz_prog__verify) {
+	{
 		static char log[1 << 16];
 
 		if (dz_prog__verify(prog, log, sizeof(log), 0)) {
 			fprintf(stderr, "bench-bpf: the verifier rejects %s:\n%s\n", argv[1], log);
 			return 1;
 		}
-	} else {
-		printf("(verifier not built in: the fast interpreter is forced for the benchmark)\n");
-		prog->verified = true;
 	}
 
 	g = sg_new();
@@ -237,12 +232,8 @@ int main(int argc, char **argv)
 	printf("eval  ring 3, no helper call                       %8.1f ns  (x%.2f)\n", ring3,
 	       ring3 / ring0);
 
-	if (dz_prog__verify) {
-		bench_verify(false, 20);
-		bench_verify(true, 20);
-	} else {
-		printf("verify: the verifier is not built in\n");
-	}
+	bench_verify(false, 20);
+	bench_verify(true, 20);
 	dz_prog__free(prog);
 	sg_free(g);
 	return 0;
