@@ -1,6 +1,6 @@
 # The freestanding reference guest kernel: $(O)/guest/doze-guest.elf.
 GUEST_ELF	:= $(O)/guest/doze-guest.elf
-GUEST_SRCS	:= guest/entry.S guest/main.c guest/sched.c guest/lib.c guest/workload.c guest/user.c
+GUEST_SRCS	:= guest/entry.S guest/main.c guest/sched.c guest/lib.c guest/workload.c guest/hooks.c guest/user.c
 GUEST_OBJS	:= $(patsubst guest/%,$(O)/guest/obj/%.o,$(GUEST_SRCS))
 GUEST_CFLAGS	:= -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -ffreestanding -nostdlib \
 		   -fno-pic -fno-pie -mcmodel=small -mno-red-zone -mgeneral-regs-only -fno-builtin \

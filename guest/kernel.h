@@ -180,7 +180,16 @@ size_t strlen(const char *s);
 int strncmp(const char *a, const char *b, size_t n);
 
 /* scheduler (sched.c); all called with IF=0 */
-void switch_to(struct task *prev, struct task *next); /* entry.S */
+void switch_to(struct task *prev, struct task *next); /* asynchronous page faults (guest/apf/; weak defaults in hooks.c) */
+void apf_init(void);		/* CPU 0 at boot, IF = 0 */
+void apf_arm_cpu(void);		/* every CPU at boot, IF = 0 */
+void apf_rearm_all(void);	/* after the snapshot point, on the CPU that asked */
+void apf_ipi(void);		/* from the IPI handler */
+void apf_page_ready(void);	/* from the DZ_VEC_PAGE_READY handler */
+void apf_task_killed(void) __attribute__((noreturn)); /* current ring-3 task killed (lost page) */
+long apf_copy_record(u64 *dst, const u64 *src);	/* 0 or -EFAULT */
+
+/* entry.S */
 void schedule(void);		/* current stops running (blocked/dead/requeued) */
 void yield(void);
 void wake(struct task *t);
@@ -202,6 +211,15 @@ void workload_setup(const char *spec);
 long do_syscall(u64 a0, u64 a1, u64 a2, u64 nr);
 void exception_dispatch(struct regs *r);
 void irq_dispatch(struct regs *r);
+
+/* asynchronous page faults (guest/apf/; weak defaults in hooks.c) */
+void apf_init(void);		/* CPU 0 at boot, IF = 0 */
+void apf_arm_cpu(void);		/* every CPU at boot, IF = 0 */
+void apf_rearm_all(void);	/* after the snapshot point, on the CPU that asked */
+void apf_ipi(void);		/* from the IPI handler */
+void apf_page_ready(void);	/* from the DZ_VEC_PAGE_READY handler */
+void apf_task_killed(void) __attribute__((noreturn)); /* current ring-3 task killed (lost page) */
+long apf_copy_record(u64 *dst, const u64 *src);	/* 0 or -EFAULT */
 
 /* entry.S */
 extern char exc_stubs[];	/* 32 stubs, 16 bytes apart */

@@ -144,6 +144,7 @@ static void boot_cpu0(struct dz_boot_info *bi)
 
 	for (u32 c = 0; c < nr_cpus; c++)
 		percpu_setup(c);
+	apf_init();
 	workload_setup(bi->workload);
 	outl(DZ_PORT_PHASE, DZ_PHASE_BOOT);
 }
@@ -164,6 +165,7 @@ static void cpu_init(int cpu)
 	__asm__ volatile("wrmsr" : : "c"(0xc0000102), "a"(0), "d"(0));
 	/* drop TLB entries from before the user bits changed */
 	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+	apf_arm_cpu();
 }
 
 void kmain(struct dz_boot_info *bi, u64 cpu);

@@ -67,7 +67,7 @@ static void run_scan(struct uarg *a, u64 *h, u64 *e)
 		u_out(DZ_PORT_PROGRESS, (u32)pend);
 }
 
-static void run_syscall(struct uarg *a, u64 *h, u64 *e)
+static void run_syscall(struct uarg *a, u64 *h, u64 *e, u64 *flags)
 {
 	u64 pend = 0;
 
@@ -77,6 +77,10 @@ static void run_syscall(struct uarg *a, u64 *h, u64 *e)
 			u64 n = a->nr_pages - done < CHUNK_PAGES ? a->nr_pages - done : CHUNK_PAGES;
 			long got = u_syscall(SYS_RECORDS, (u64)a->recbuf, first, n | (pass << 32));
 
+			if (got == -14) { /* -EFAULT: a page of kbuf was lost */
+				*flags |= EXIT_F_EFAULT;
+				return;
+			}
 			if (got != (long)n) {
 				*h ^= 0xbad; /* the kernel refused: the checksum must fail */
 				return;
@@ -124,7 +128,7 @@ static void run_atomic(struct uarg *a, u64 *h, u64 *e)
 
 void user_task_main(struct uarg *a)
 {
-	u64 h = a->id, e = a->id;
+	u64 h = a->id, e = a->id, flags = 0;
 
 	/* fill phase: populate what the workload will touch */
 	if (a->kind == WL_SCAN)
@@ -147,10 +151,10 @@ void user_task_main(struct uarg *a)
 	if (a->kind == WL_SCAN)
 		run_scan(a, &h, &e);
 	else if (a->kind == WL_SYSCALL)
-		run_syscall(a, &h, &e);
+		run_syscall(a, &h, &e, &flags);
 	else
 		run_atomic(a, &h, &e);
-	u_syscall(SYS_EXIT, h, e, 0);
+	u_syscall(SYS_EXIT, h, e, flags);
 	for (;;)
 		;
 }

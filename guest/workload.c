@@ -30,7 +30,10 @@ struct params {
 struct result {
 	u64 checksum, expected;
 	u32 done;
+	u32 how;	/* RES_* */
 };
+
+enum { RES_OK, RES_EFAULT, RES_KILLED };
 
 static u64 *kbuf, *abuf;
 static u64 kbuf_pages, abuf_pages;
@@ -39,8 +42,9 @@ static u32 nr_tasks;
 static u32 live_tasks;
 
 /* barrier: one at a time; waiters sleep on their own CPU's list */
-static u32 barrier_count;
+static u32 barrier_count, barrier_gen;
 static struct task *barrier_waiters[GUEST_MAX_CPUS];
+static u32 barrier_wait_gen[GUEST_MAX_CPUS]; /* generation this CPU's waiters wait to end */
 
 static bool parse_u64(const char *s, size_t n, u64 *out)
 {
@@ -239,16 +243,11 @@ static long __attribute__((noinline)) sys_records(u64 *dst, u64 first, u64 arg)
 	for (u64 i = 0; i < n; i++) {
 		u64 page = first + i;
 		const u64 *src = kbuf + page * 512 + wl_record_off(page, pass);
-		u64 *d = dst + i * RECORD_WORDS;
 
-		d[0] = src[0];
-		d[1] = src[1];
-		d[2] = src[2];
-		d[3] = src[3];
-		d[4] = src[4];
-		d[5] = src[5];
-		d[6] = src[6];
-		d[7] = src[7];
+		if (apf_copy_record(dst + i * RECORD_WORDS, src)) {
+			cli();
+			return -14; /* -EFAULT: the page is lost */
+		}
 		if (pc->need_resched) {
 			cli();
 			yield();
@@ -286,9 +285,11 @@ static void __attribute__((noinline)) sys_barrier(void)
 {
 	struct percpu *pc = this_cpu();
 	struct task *cur = pc->current;
+	u32 gen = __atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE);
 
 	if (__atomic_add_fetch(&barrier_count, 1, __ATOMIC_ACQ_REL) == nr_tasks) {
 		barrier_count = 0;
+		__atomic_store_n(&barrier_gen, gen + 1, __ATOMIC_RELEASE);
 		for (u32 c = 0; c < nr_cpus; c++)
 			if (c != pc->cpu)
 				outl(DZ_PORT_IPI, c << 8 | DZ_VEC_IPI);
@@ -298,35 +299,63 @@ static void __attribute__((noinline)) sys_barrier(void)
 	cur->state = TASK_BLOCKED;
 	cur->next = barrier_waiters[pc->cpu];
 	barrier_waiters[pc->cpu] = cur;
+	barrier_wait_gen[pc->cpu] = gen;
 	schedule();
 }
 
-static void __attribute__((noreturn, noinline)) sys_exit(u64 checksum, u64 expected)
+/* A task is done (how = RES_*); the last one combines every result and powers off. */
+static void __attribute__((noreturn, noinline)) task_done(u64 checksum, u64 expected, u32 how)
 {
 	struct task *cur = current();
 	struct result *r = &results[cur->id];
 
 	r->checksum = checksum;
 	r->expected = expected;
+	r->how = how;
 	r->done = 1;
 	if (__atomic_sub_fetch(&live_tasks, 1, __ATOMIC_ACQ_REL) == 0) {
 		u64 h = 0, e = 0;
-		u32 bad = 0;
+		u32 bad = 0, killed = 0, efault = 0, status = DZ_STATUS_OK;
 
 		for (u32 i = 0; i < nr_tasks; i++) {
+			if (results[i].how == RES_KILLED) {
+				killed++;
+				continue;
+			}
+			if (results[i].how == RES_EFAULT)
+				efault++;
 			h = wl_mix(h, results[i].checksum);
 			e = wl_mix(e, results[i].expected);
-			if (results[i].checksum != results[i].expected) {
+			if (results[i].how == RES_OK && results[i].checksum != results[i].expected) {
 				bad++;
 				printk("task %u: checksum %lx, expected %lx\n", i, results[i].checksum,
 				       results[i].expected);
 			}
 		}
+		if (bad)
+			status = DZ_STATUS_MISMATCH;
+		else if (killed)
+			status = DZ_STATUS_TASK_KILLED;
+		else if (efault)
+			status = DZ_STATUS_EFAULT;
 		outl(DZ_PORT_PHASE, DZ_PHASE_WORK_DONE);
-		printk("all %u tasks done: checksum %lx %s\n", nr_tasks, h, bad ? "MISMATCH" : "ok");
-		power_off(bad ? DZ_STATUS_MISMATCH : DZ_STATUS_OK, h, e);
+		printk("all %u tasks done (%u killed, %u saw -EFAULT): checksum %lx %s\n", nr_tasks,
+		       killed, efault, h, bad ? "MISMATCH" : "ok");
+		power_off(status, h, e);
 	}
 	task_exit();
+}
+
+static void __attribute__((noreturn, noinline)) sys_exit(u64 checksum, u64 expected, u64 flags)
+{
+	task_done(checksum, expected, (flags & EXIT_F_EFAULT) ? RES_EFAULT : RES_OK);
+}
+
+/* The current ring-3 task was killed by a lost page (guest/apf): the others go on. */
+void apf_task_killed(void)
+{
+	cli();
+	task_done(0, 0, RES_KILLED);
 }
 
 long do_syscall(u64 a0, u64 a1, u64 a2, u64 nr)
@@ -336,7 +365,7 @@ long do_syscall(u64 a0, u64 a1, u64 a2, u64 nr)
 		yield();
 		return 0;
 	case SYS_EXIT:
-		sys_exit(a0, a1);
+		sys_exit(a0, a1, a2);
 	case SYS_RECORDS:
 		return sys_records((u64 *)a0, a1, a2);
 	case SYS_ATOMIC:
@@ -348,6 +377,8 @@ long do_syscall(u64 a0, u64 a1, u64 a2, u64 nr)
 		if (a0 != DZ_PORT_PROGRESS && a0 != DZ_PORT_PHASE && a0 != DZ_PORT_SNAPSHOT)
 			return -1;
 		outl(a0, a1);
+		if (a0 == DZ_PORT_SNAPSHOT)
+			apf_rearm_all(); /* a restored guest continues here: arm its new VMM */
 		return 0;
 	default:
 		return -38;
@@ -371,15 +402,22 @@ void irq_dispatch(struct regs *r)
 	struct percpu *pc = this_cpu();
 	struct task *t;
 
-	if (!r || r->vector == DZ_VEC_IPI) {
-		/* barrier release: wake every waiter on this CPU */
-		t = barrier_waiters[pc->cpu];
-		barrier_waiters[pc->cpu] = NULL;
-		while (t) {
-			struct task *next = t->next;
+	if (r && r->vector == DZ_VEC_PAGE_READY) {
+		apf_page_ready();
+		return;
+	}
+	if (r)
+		apf_ipi();
+	/* barrier release: wake this CPU's waiters once their barrier ended (other
+	 * IPIs, e.g. guest/apf's re-arm, must not release them) */
+	if (barrier_wait_gen[pc->cpu] == __atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE))
+		return;
+	t = barrier_waiters[pc->cpu];
+	barrier_waiters[pc->cpu] = NULL;
+	while (t) {
+		struct task *next = t->next;
 
-			wake(t);
-			t = next;
-		}
+		wake(t);
+		t = next;
 	}
 }

@@ -11,7 +11,8 @@
 #define DZ_GUEST_WORKLOAD_H
 
 #define SYS_YIELD	0	/* () */
-#define SYS_EXIT	1	/* (checksum, expected): task done */
+#define SYS_EXIT	1	/* (checksum, expected, flags): task done */
+#define EXIT_F_EFAULT	1	/* a system call returned -EFAULT (lost page) */
 #define SYS_RECORDS	2	/* (dst, first_page, n | pass << 32): copy one 64-byte record per kbuf page */
 #define SYS_ATOMIC	3	/* (first_page, n, mode | pass << 8): sum one word per abuf page, atomically */
 #define SYS_BARRIER	4	/* (phase): sleep until every task arrived */

@@ -332,6 +332,8 @@ int cmd_run(int argc, char **argv)
 			(unsigned long long)res.expected,
 			res.guest_status == 2   ? "workload not understood"
 			: res.guest_status == 3 ? "not enough guest RAM (--mem)"
+			: res.guest_status == 4 ? "a task was killed by a lost page (SIGBUS-like)"
+			: res.guest_status == 5 ? "a system call returned -EFAULT (lost page)"
 						: "checksum mismatch");
 		err = -EBADMSG;
 	} else {

@@ -88,7 +88,9 @@ struct dz_boot_info {
 #define DZ_STATUS_MISMATCH	1	/* checksum != expected */
 #define DZ_STATUS_BAD_PARAMS	2	/* workload string not understood */
 #define DZ_STATUS_NO_MEMORY	3	/* RAM too small for the workload */
-#define DZ_STATUS_TASK_KILLED	4	/* a task was killed (lost page, SIGBUS-like) */
+#define DZ_STATUS_TASK_KILLED	4	/* a task was killed (lost page, SIGBUS-like); the
+					   checksum covers the tasks that finished */
+#define DZ_STATUS_EFAULT	5	/* a system call returned -EFAULT (lost page) to a task */
 
 #define DZ_PHASE_BOOT		1	/* kernel initialised, tasks created */
 #define DZ_PHASE_FILL_DONE	2	/* fill phase finished (snapshot point follows) */
