@@ -113,6 +113,22 @@ static inline uint64_t sext(uint64_t v, int bits)
 
 static const uint8_t size_bytes[4] = { 4, 2, 1, 8 };	/* by BPF_SIZE() >> 3 */
 
+/*
+ * Zeroes one 512-byte stack frame with 32 plain 16-byte stores, written out so
+ * the compiler cannot turn them back into "rep stos" (slow to start: it was a
+ * fifth of the interpreter's time on the reference predicate).
+ */
+static inline void zero_frame(uint8_t *frame)
+{
+	typedef uint64_t v16 __attribute__((vector_size(16), aligned(16)));
+	v16 *p = (v16 *)frame, z = { 0, 0 };
+
+#define Z4(i) p[i] = z, p[i + 1] = z, p[i + 2] = z, p[i + 3] = z
+	Z4(0), Z4(4), Z4(8), Z4(12), Z4(16), Z4(20), Z4(24), Z4(28);
+#undef Z4
+	_Static_assert(DZ_STACK_SIZE == 32 * 16, "zero_frame writes 512 bytes");
+}
+
 /* Checks a helper's (ptr, size) argument in checked mode. */
 static inline bool helper_args_ok(const struct interp_env *env, int32_t id, uint64_t ptr,
 				  uint64_t size)
@@ -137,7 +153,7 @@ interp(const struct dz_prog *prog, void *ctx, uint64_t ctx_len, const struct dz_
 	struct interp_env env;
 	int err = 0;
 
-	memset(stack[0], 0, DZ_STACK_SIZE);
+	zero_frame(stack[0]);
 	env.ctx = (uintptr_t)ctx;
 	env.ctx_end = (uintptr_t)ctx + ctx_len;
 	env.stk = (uintptr_t)stack[0];
@@ -318,7 +334,7 @@ interp(const struct dz_prog *prog, void *ctx, uint64_t ctx_len, const struct dz_
 				memcpy(f->saved, &reg[6], sizeof(f->saved));
 				f->fp = reg[DZ_REG_FP];
 				f->ret_pc = pc;
-				memset(stack[depth], 0, DZ_STACK_SIZE);
+				zero_frame(stack[depth]);
 				reg[DZ_REG_FP] = (uintptr_t)stack[depth] + DZ_STACK_SIZE;
 				env.stk_end = reg[DZ_REG_FP];
 				pc += insn->imm;
