@@ -485,6 +485,9 @@ int dz_prog__run(const struct dz_prog *prog, void *ctx, uint64_t ctx_len,
 		return -EPERM;
 	if (prog->type == DZ_PROG_PREDICATE && (!ctx || ctx_len < sizeof(struct dz_pred_ctx)))
 		return -EINVAL;
+	/* The verifier proved accesses against mem_size: the buffer must be that large. */
+	if (prog->type == DZ_PROG_MEM && !checked && (!ctx || ctx_len < prog->mem_size))
+		return -EINVAL;
 	if (checked) {
 		uint32_t i;
 		int n;

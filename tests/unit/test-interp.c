@@ -327,8 +327,12 @@ static void calls_and_limits(void)
 		ret = dz_prog__run(prog, buf, 8, &opts, &r0, &st);
 		is_int(ret, -E2BIG, "budget exhausted");
 		is_u64(st.insns, 11, "stopped after budget + 1 instructions");
-		prog->verified = false;
+		prog->verified = true;
+		prog->mem_size = 16;
 		opts.checked = false;
+		is_int(dz_prog__run(prog, buf, 8, &opts, &r0, NULL), -EINVAL,
+		       "a buffer smaller than the verified mem_size is refused");
+		prog->verified = false;
 		is_int(dz_prog__run(prog, buf, 8, &opts, &r0, NULL), -EPERM,
 		       "unverified program refused without checked");
 		dz_prog__free(prog);
