@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Differential test against the Linux kernel's own eBPF: random ALU/branch
- * programs (no memory, forward jumps only, every register initialised) are
+ * programs (no memory, forward jumps only, every register initialised), and
+ * a second family that also uses its stack (loads incl. sign-extending ones,
+ * stores, atomics), are
  * loaded with bpf(BPF_PROG_LOAD) as socket filters, run once with
  * BPF_PROG_TEST_RUN, and r0 is compared with doze's interpreter.
  *
@@ -22,7 +24,8 @@
 
 #include "tap.h"
 
-#define NPROGS	3000
+#define NPROGS	3000	/* ALU and branches only */
+#define NMEMPROGS 1000	/* ... plus stack loads, stores and atomics */
 #define MAXLEN	96
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;	/* fixed seed: reproducible */
@@ -203,8 +206,44 @@ static struct bpf_insn rand_alu(void)
 	return BPF_RAW_INSN(cls | op | BPF_K, d, 0, off, imm);
 }
 
-/* A random program of n slots, all jumps forward to at most n (the tail). */
-static uint32_t gen(struct bpf_insn *p, uint32_t max)
+/* One random stack access (aligned, in fp-64..fp-1, which gen() initialises). */
+static struct bpf_insn rand_mem(void)
+{
+	static const uint8_t sizes[] = { BPF_B, BPF_H, BPF_W, BPF_DW };
+	static const int32_t atomics[] = {
+		BPF_ADD, BPF_OR, BPF_AND, BPF_XOR, BPF_ADD | BPF_FETCH, BPF_OR | BPF_FETCH,
+		BPF_AND | BPF_FETCH, BPF_XOR | BPF_FETCH, BPF_XCHG, BPF_CMPXCHG,
+	};
+	uint8_t sz = sizes[below(4)];
+	int bytes = sz == BPF_B ? 1 : sz == BPF_H ? 2 : sz == BPF_W ? 4 : 8;
+	int16_t off = (int16_t)-(bytes * (1 + (int)below(64 / bytes)));
+	int d = below(10), s = below(10);
+
+	switch (below(5)) {
+	case 0:
+		return BPF_STX_MEM(sz, BPF_REG_10, s, off);
+	case 1:
+		return BPF_ST_MEM(sz, BPF_REG_10, off, imm32());
+	case 2:
+		return BPF_LDX_MEM(sz, d, BPF_REG_10, off);
+	case 3:
+		if (v4 && sz != BPF_DW)
+			return BPF_LDX_MEMSX(sz, d, BPF_REG_10, off);
+		return BPF_LDX_MEM(sz, d, BPF_REG_10, off);
+	default:
+		sz = below(2) ? BPF_W : BPF_DW;
+		bytes = sz == BPF_W ? 4 : 8;
+		off = (int16_t)-(bytes * (1 + (int)below(64 / bytes)));
+		return BPF_ATOMIC_OP(sz, atomics[below(sizeof(atomics) / sizeof(atomics[0]))],
+				     BPF_REG_10, s, off);
+	}
+}
+
+/*
+ * A random program of n slots, all jumps forward to at most n (the tail).
+ * With mem, it also loads, stores and runs atomics on its stack.
+ */
+static uint32_t gen(struct bpf_insn *p, uint32_t max, bool mem)
 {
 	uint32_t n = 0, len = 20 + below(max - 30);
 
@@ -221,10 +260,13 @@ static uint32_t gen(struct bpf_insn *p, uint32_t max)
 			p[n++] = below(2) ? BPF_MOV64_IMM(r, (int32_t)v) : BPF_MOV32_IMM(r, (int32_t)v);
 		}
 	}
+	/* The stack the memory ops use starts initialised (the kernel insists). */
+	for (int k = 1; mem && k <= 8; k++)
+		p[n++] = BPF_STX_MEM(BPF_DW, BPF_REG_10, k % 10, -8 * k);
 	while (n < len) {
 		uint32_t room = len - n;	/* slots up to the tail */
 
-		switch (below(8)) {
+		switch (below(mem ? 12 : 8)) {
 		case 0: case 1: {	/* conditional jump, maybe to the tail */
 			uint8_t cls = below(2) ? BPF_JMP : BPF_JMP32, op = jmp_ops[below(11)];
 			int16_t off = (int16_t)below(room < 6 ? room : 6);
@@ -250,6 +292,9 @@ static uint32_t gen(struct bpf_insn *p, uint32_t max)
 				p[n++] = ld[0];
 				p[n++] = ld[1];
 			}
+			break;
+		case 8: case 9: case 10: case 11:
+			p[n++] = rand_mem();
 			break;
 		default:
 			p[n++] = rand_alu();
@@ -328,7 +373,6 @@ int main(void)
 	const struct bpf_insn probe[] = { BPF_MOV64_IMM(0, 1), BPF_EXIT_INSN() };
 	const struct bpf_insn probe4[] = { BPF_MOV64_IMM(0, 1), BPF_MOVSX64_REG(0, 0, 8),
 					   BPF_EXIT_INSN() };
-	unsigned int agree = 0, refused = 0, failed = 0;
 	struct bpf_insn p[MAXLEN];
 	uint32_t retval;
 	int fd;
@@ -353,38 +397,45 @@ int main(void)
 	}
 
 	directed();
-	for (int i = 0; i < NPROGS; i++) {
-		uint32_t n = gen(p, MAXLEN - 12);
-		uint64_t k = 0, d = 0;
-		int kr = kernel_r0(p, n, &k), dr;
+	for (int family = 0; family < 2; family++) {
+		int nprogs = family ? NMEMPROGS : NPROGS;
+		const char *what = family ? "ALU/branch/stack-memory" : "ALU/branch";
+		unsigned int agree = 0, refused = 0, failed = 0;
 
-		if (kr) {
-			/* A program the generator should not have made: show why. */
-			if (refused++ < 3)
-				diag("program %d refused by the kernel (%s):\n%s", i, strerror(-kr),
-				     log_buf);
-			continue;
-		}
-		dr = doze_r0(p, n, &d);
-		if (dr || k != d) {
-			if (failed++ < 5) {
-				struct dz_prog *dp;
+		for (int i = 0; i < nprogs; i++) {
+			uint32_t n = gen(p, MAXLEN - 12, family);
+			uint64_t k = 0, d = 0;
+			int kr = kernel_r0(p, n, &k), dr;
 
-				diag("program %d: kernel r0 %#llx, doze %#llx (run %d)", i,
-				     (unsigned long long)k, (unsigned long long)d, dr);
-				if (!dz_prog__new(p, n, DZ_PROG_MEM, &dp)) {
-					dz_prog__disasm(dp, stdout);
-					dz_prog__free(dp);
-				}
+			if (kr) {
+				/* A program the generator should not have made: show why. */
+				if (refused++ < 3)
+					diag("%s program %d refused by the kernel (%s):\n%s", what, i,
+					     strerror(-kr), log_buf);
+				continue;
 			}
-			continue;
+			dr = doze_r0(p, n, &d);
+			if (dr || k != d) {
+				if (failed++ < 5) {
+					struct dz_prog *dp;
+
+					diag("%s program %d: kernel r0 %#llx, doze %#llx (run %d)", what,
+					     i, (unsigned long long)k, (unsigned long long)d, dr);
+					if (!dz_prog__new(p, n, DZ_PROG_MEM, &dp)) {
+						dz_prog__disasm(dp, stdout);
+						dz_prog__free(dp);
+					}
+				}
+				continue;
+			}
+			agree++;
 		}
-		agree++;
+		diag("%d %s programs: %u agree, %u differ, %u refused by the kernel", nprogs, what,
+		     agree, failed, refused);
+		is_int(failed, 0, "%s: doze's r0 equals the kernel's for every random program",
+		       what);
+		is_int(refused, 0, "%s: the kernel accepted every generated program", what);
+		ok(agree == (unsigned int)nprogs, "%s: all %d programs compared", what, nprogs);
 	}
-	diag("%u programs: %u agree, %u differ, %u refused by the kernel", NPROGS, agree, failed,
-	     refused);
-	is_int(failed, 0, "doze's r0 equals the kernel's for every random program");
-	is_int(refused, 0, "the kernel accepted every generated program");
-	ok(agree == NPROGS, "all %d programs compared", NPROGS);
 	return done_testing();
 }
