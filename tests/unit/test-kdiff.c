@@ -3,9 +3,9 @@
  * Differential test against the Linux kernel's own eBPF: random ALU/branch
  * programs (no memory, forward jumps only, every register initialised), and
  * a second family that also uses its stack (loads incl. sign-extending ones,
- * stores, atomics), are
- * loaded with bpf(BPF_PROG_LOAD) as socket filters, run once with
- * BPF_PROG_TEST_RUN, and r0 is compared with doze's interpreter.
+ * stores, atomics), are loaded with bpf(BPF_PROG_LOAD) as socket filters, run
+ * once with BPF_PROG_TEST_RUN, and r0 is compared with doze's checked
+ * interpreter, and with the fast one for the programs doze's verifier accepts.
  *
  * BPF_PROG_TEST_RUN reports a 32-bit retval, so every program is loaded
  * twice: once ending in "exit" (low half of r0) and once ending in
@@ -145,12 +145,19 @@ static int kernel_r0(const struct bpf_insn *body, uint32_t n, uint64_t *r0)
 	return 0;
 }
 
+static unsigned int verified_runs;
+
+/*
+ * r0 from doze's checked interpreter; if doze's verifier accepts the program,
+ * the fast interpreter must give the same r0 (else -EDOM).
+ */
 static int doze_r0(const struct bpf_insn *body, uint32_t n, uint64_t *r0)
 {
 	struct bpf_insn prog[MAXLEN + 1];
 	struct dz_run_opts opts = { .checked = true };
 	uint8_t pkt[64] = { 0 };
 	struct dz_prog *p;
+	uint64_t fast;
 	int ret;
 
 	memcpy(prog, body, n * sizeof(*body));
@@ -158,7 +165,15 @@ static int doze_r0(const struct bpf_insn *body, uint32_t n, uint64_t *r0)
 	ret = dz_prog__new(prog, n + 1, DZ_PROG_MEM, &p);
 	if (ret)
 		return ret;
+	p->mem_size = sizeof(pkt);
 	ret = dz_prog__run(p, pkt, sizeof(pkt), &opts, r0, NULL);
+	if (!ret && !dz_prog__verify(p, NULL, 0, 0)) {
+		opts.checked = false;
+		ret = dz_prog__run(p, pkt, sizeof(pkt), &opts, &fast, NULL);
+		if (!ret && fast != *r0)
+			ret = -EDOM;
+		verified_runs++;
+	}
 	dz_prog__free(p);
 	return ret;
 }
@@ -402,6 +417,7 @@ int main(void)
 		const char *what = family ? "ALU/branch/stack-memory" : "ALU/branch";
 		unsigned int agree = 0, refused = 0, failed = 0;
 
+		verified_runs = 0;
 		for (int i = 0; i < nprogs; i++) {
 			uint32_t n = gen(p, MAXLEN - 12, family);
 			uint64_t k = 0, d = 0;
@@ -430,8 +446,9 @@ int main(void)
 			}
 			agree++;
 		}
-		diag("%d %s programs: %u agree, %u differ, %u refused by the kernel", nprogs, what,
-		     agree, failed, refused);
+		diag("%d %s programs: %u agree, %u differ, %u refused by the kernel; "
+		     "%u also accepted by doze's verifier and run fast",
+		     nprogs, what, agree, failed, refused, verified_runs);
 		is_int(failed, 0, "%s: doze's r0 equals the kernel's for every random program",
 		       what);
 		is_int(refused, 0, "%s: the kernel accepted every generated program", what);
