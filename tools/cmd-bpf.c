@@ -21,13 +21,14 @@
 
 static void usage_main(FILE *f)
 {
-	fprintf(f, "usage: doze bpf <command> [<args>]\n\n"
-		   "   asm     assemble a program into raw instructions (.bin)\n"
-		   "   dis     print a program as a bpftool-style listing\n"
-		   "   verify  run the verifier, print 'accepted' or the verifier log\n"
-		   "   run     run a program on a memory buffer or a predicate context\n\n"
-		   "PROG is an ELF object (.o), text assembly (.s, .asm) or raw instructions (.bin).\n"
-		   "'doze bpf <command> --help' shows a command's options.\n");
+	fprintf(f,
+		"usage: doze bpf <command> [<args>]\n\n"
+		"   asm     assemble a program into raw instructions (.bin)\n"
+		"   dis     print a program as a bpftool-style listing\n"
+		"   verify  run the verifier, print 'accepted' or the verifier log\n"
+		"   run     run a program on a memory buffer or a predicate context\n\n"
+		"PROG is an ELF object (.o), text assembly (.s, .asm) or raw instructions (.bin).\n"
+		"'doze bpf <command> --help' shows a command's options.\n");
 }
 
 static int load(const char *path, const char *sec, enum dz_prog_type type, struct dz_prog **prog)
@@ -55,10 +56,10 @@ static void usage_asm(FILE *f)
 static int bpf_asm(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "sec", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"sec", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *out = NULL, *sec = NULL;
 	struct dz_prog *prog;
@@ -68,10 +69,18 @@ static int bpf_asm(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case 's': sec = optarg; break;
-		case 'h': usage_asm(stdout); return 0;
-		default: usage_asm(stderr); return 2;
+		case 'o':
+			out = optarg;
+			break;
+		case 's':
+			sec = optarg;
+			break;
+		case 'h':
+			usage_asm(stdout);
+			return 0;
+		default:
+			usage_asm(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc - 1) {
@@ -124,9 +133,9 @@ static void usage_dis(FILE *f)
 static int bpf_dis(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "sec", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"sec", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *sec = NULL;
 	struct dz_prog *prog;
@@ -134,9 +143,15 @@ static int bpf_dis(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': sec = optarg; break;
-		case 'h': usage_dis(stdout); return 0;
-		default: usage_dis(stderr); return 2;
+		case 's':
+			sec = optarg;
+			break;
+		case 'h':
+			usage_dis(stdout);
+			return 0;
+		default:
+			usage_dis(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc - 1) {
@@ -176,12 +191,9 @@ static int parse_u64(const char *s, uint64_t *v)
 static int bpf_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "mem-size", required_argument, NULL, 'm' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "sec", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"mem-size", required_argument, NULL, 'm'}, {"log-level", required_argument, NULL, 'l'},
+	    {"verbose", no_argument, NULL, 'v'},	{"sec", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},		{0},
 	};
 	enum dz_prog_type type = DZ_PROG_PREDICATE;
 	uint64_t mem_size = 0, level = 1;
@@ -206,10 +218,18 @@ static int bpf_verify(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'v': verbose = true; break;
-		case 's': sec = optarg; break;
-		case 'h': usage_verify(stdout); return 0;
-		default: usage_verify(stderr); return 2;
+		case 'v':
+			verbose = true;
+			break;
+		case 's':
+			sec = optarg;
+			break;
+		case 'h':
+			usage_verify(stdout);
+			return 0;
+		default:
+			usage_verify(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc - 1) {
@@ -244,20 +264,22 @@ static int bpf_verify(int argc, char **argv)
 
 static void usage_run(FILE *f)
 {
-	fprintf(f, "usage: doze bpf run [--mem FILE | --ctx FILE [--guest-mem FILE]] [--no-verify]\n"
-		   "                    [--budget N] [--sec SEC] PROG\n\n"
-		   "Runs PROG with r1 = pointer to the memory buffer (or context) and r2 = its\n"
-		   "length, and prints the final r0 as 0x... on the last line.\n\n"
-		   "      --mem FILE        r1 = a writable copy of FILE (memory program, no helpers)\n"
-		   "      --ctx FILE        r1 = FILE as a raw struct dz_pred_ctx (predicate program)\n"
-		   "      --guest-mem FILE  guest-physical memory for the predicate helpers\n"
-		   "                        (address 0 = offset 0 of FILE; without it helpers fail)\n"
-		   "      --no-verify       skip the verifier; run with run-time bounds checks only\n"
-		   "      --budget N        executed-instruction limit (default %u)\n"
-		   "      --stats           print instructions executed and helper calls\n"
-		   "      --sec SEC         ELF section of the program (default: the first)\n"
-		   "Without --mem or --ctx, r1 points to an empty buffer.\n",
-		DZ_DEFAULT_BUDGET);
+	fprintf(
+	    f,
+	    "usage: doze bpf run [--mem FILE | --ctx FILE [--guest-mem FILE]] [--no-verify]\n"
+	    "                    [--budget N] [--sec SEC] PROG\n\n"
+	    "Runs PROG with r1 = pointer to the memory buffer (or context) and r2 = its\n"
+	    "length, and prints the final r0 as 0x... on the last line.\n\n"
+	    "      --mem FILE        r1 = a writable copy of FILE (memory program, no helpers)\n"
+	    "      --ctx FILE        r1 = FILE as a raw struct dz_pred_ctx (predicate program)\n"
+	    "      --guest-mem FILE  guest-physical memory for the predicate helpers\n"
+	    "                        (address 0 = offset 0 of FILE; without it helpers fail)\n"
+	    "      --no-verify       skip the verifier; run with run-time bounds checks only\n"
+	    "      --budget N        executed-instruction limit (default %u)\n"
+	    "      --stats           print instructions executed and helper calls\n"
+	    "      --sec SEC         ELF section of the program (default: the first)\n"
+	    "Without --mem or --ctx, r1 points to an empty buffer.\n",
+	    DZ_DEFAULT_BUDGET);
 }
 
 struct file_gmem {
@@ -326,21 +348,21 @@ fail:
 static int bpf_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "mem", required_argument, NULL, 'm' },
-		{ "ctx", required_argument, NULL, 'c' },
-		{ "guest-mem", required_argument, NULL, 'g' },
-		{ "no-verify", no_argument, NULL, 'n' },
-		{ "budget", required_argument, NULL, 'b' },
-		{ "stats", no_argument, NULL, 'S' },
-		{ "sec", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"mem", required_argument, NULL, 'm'},
+	    {"ctx", required_argument, NULL, 'c'},
+	    {"guest-mem", required_argument, NULL, 'g'},
+	    {"no-verify", no_argument, NULL, 'n'},
+	    {"budget", required_argument, NULL, 'b'},
+	    {"stats", no_argument, NULL, 'S'},
+	    {"sec", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *mem_path = NULL, *ctx_path = NULL, *gmem_path = NULL, *sec = NULL;
-	struct file_gmem gmem = { 0 };
-	struct dz_guest_ops ops = { .opaque = &gmem, .read_gpa = file_read_gpa,
-				    .trace = print_trace };
-	struct dz_run_opts ropts = { .ops = &ops };
+	struct file_gmem gmem = {0};
+	struct dz_guest_ops ops = {
+	    .opaque = &gmem, .read_gpa = file_read_gpa, .trace = print_trace};
+	struct dz_run_opts ropts = {.ops = &ops};
 	struct dz_run_stats st;
 	bool no_verify = false, stats = false;
 	enum dz_prog_type type;
@@ -352,20 +374,36 @@ static int bpf_run(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm': mem_path = optarg; break;
-		case 'c': ctx_path = optarg; break;
-		case 'g': gmem_path = optarg; break;
-		case 'n': no_verify = true; break;
-		case 'S': stats = true; break;
-		case 's': sec = optarg; break;
+		case 'm':
+			mem_path = optarg;
+			break;
+		case 'c':
+			ctx_path = optarg;
+			break;
+		case 'g':
+			gmem_path = optarg;
+			break;
+		case 'n':
+			no_verify = true;
+			break;
+		case 'S':
+			stats = true;
+			break;
+		case 's':
+			sec = optarg;
+			break;
 		case 'b':
 			if (parse_u64(optarg, &budget) || !budget) {
 				fprintf(stderr, "doze bpf run: bad --budget '%s'\n", optarg);
 				return 2;
 			}
 			break;
-		case 'h': usage_run(stdout); return 0;
-		default: usage_run(stderr); return 2;
+		case 'h':
+			usage_run(stdout);
+			return 0;
+		default:
+			usage_run(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc - 1 || (mem_path && ctx_path) || (gmem_path && !ctx_path)) {
@@ -407,8 +445,9 @@ static int bpf_run(int argc, char **argv)
 		if (ret) {
 			if (log)
 				fputs(log, stderr);
-			fprintf(stderr, "doze bpf run: the verifier rejected %s: %s "
-					"(--no-verify runs it with run-time checks)\n",
+			fprintf(stderr,
+				"doze bpf run: the verifier rejected %s: %s "
+				"(--no-verify runs it with run-time checks)\n",
 				argv[optind], strerror(-ret));
 			free(log);
 			goto out;
@@ -421,8 +460,8 @@ static int bpf_run(int argc, char **argv)
 		printf("insns: %" PRIu64 "\nhelper calls: %" PRIu64 "\n", st.insns,
 		       st.helper_calls);
 	if (ret) {
-		const char *why = ret == -EFAULT ? "memory access outside the context and stack"
-				  : ret == -E2BIG ? "instruction budget or call depth exhausted"
+		const char *why = ret == -EFAULT   ? "memory access outside the context and stack"
+				  : ret == -E2BIG  ? "instruction budget or call depth exhausted"
 				  : ret == -EINVAL ? "invalid instruction or fell off the end"
 						   : strerror(-ret);
 
@@ -445,7 +484,10 @@ int cmd_bpf(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} subs[] = {
-		{ "asm", bpf_asm }, { "dis", bpf_dis }, { "verify", bpf_verify }, { "run", bpf_run },
+	    {"asm", bpf_asm},
+	    {"dis", bpf_dis},
+	    {"verify", bpf_verify},
+	    {"run", bpf_run},
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||

@@ -31,16 +31,16 @@ struct fixup {
 	char name[64];
 	uint32_t slot;
 	int line;
-	bool imm;	/* gotol / call: target in imm, else in off */
+	bool imm; /* gotol / call: target in imm, else in off */
 };
 
 struct asm_state {
-	const char *p;		/* cursor in the current line */
+	const char *p; /* cursor in the current line */
 	int line;
 	char *err;
 	size_t err_size;
 	struct bpf_insn *insns;
-	int *lines;		/* source line of each slot */
+	int *lines; /* source line of each slot */
 	uint32_t cnt, cap;
 	struct label *labels;
 	uint32_t nlabels, labels_cap;
@@ -196,8 +196,8 @@ static int emit(struct asm_state *s, struct bpf_insn insn)
 
 static struct bpf_insn mk(uint8_t code, int dst, int src, int16_t off, int32_t imm)
 {
-	return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off,
-				  .imm = imm };
+	return (struct bpf_insn){
+	    .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 }
 
 /* Fits the 32-bit immediate field: signed, or (if allow_u32) unsigned up to 2^32 - 1. */
@@ -295,29 +295,32 @@ static const struct {
 	uint8_t op;
 	bool sign;
 } alu_ops[] = {
-	{ "s>>=", BPF_ARSH, false }, { "<<=", BPF_LSH, false }, { ">>=", BPF_RSH, false },
-	{ "s/=", BPF_DIV, true },    { "s%=", BPF_MOD, true },	{ "+=", BPF_ADD, false },
-	{ "-=", BPF_SUB, false },    { "*=", BPF_MUL, false },	{ "/=", BPF_DIV, false },
-	{ "|=", BPF_OR, false },     { "&=", BPF_AND, false },	{ "%=", BPF_MOD, false },
-	{ "^=", BPF_XOR, false },
+    {"s>>=", BPF_ARSH, false}, {"<<=", BPF_LSH, false}, {">>=", BPF_RSH, false},
+    {"s/=", BPF_DIV, true},    {"s%=", BPF_MOD, true},	{"+=", BPF_ADD, false},
+    {"-=", BPF_SUB, false},    {"*=", BPF_MUL, false},	{"/=", BPF_DIV, false},
+    {"|=", BPF_OR, false},     {"&=", BPF_AND, false},	{"%=", BPF_MOD, false},
+    {"^=", BPF_XOR, false},
 };
 
 static const struct {
 	const char *tok;
 	uint8_t op;
 } jmp_ops[] = {
-	{ "s>=", BPF_JSGE }, { "s<=", BPF_JSLE }, { "s>", BPF_JSGT }, { "s<", BPF_JSLT },
-	{ "==", BPF_JEQ },   { "!=", BPF_JNE },	  { ">=", BPF_JGE },  { "<=", BPF_JLE },
-	{ ">", BPF_JGT },    { "<", BPF_JLT },	  { "&", BPF_JSET },
+    {"s>=", BPF_JSGE}, {"s<=", BPF_JSLE}, {"s>", BPF_JSGT}, {"s<", BPF_JSLT},
+    {"==", BPF_JEQ},   {"!=", BPF_JNE},	  {">=", BPF_JGE},  {"<=", BPF_JLE},
+    {">", BPF_JGT},    {"<", BPF_JLT},	  {"&", BPF_JSET},
 };
 
 static const struct {
 	const char *name;
 	int32_t imm;
 } atomic_names[] = {
-	{ "fetch_add", BPF_ADD | BPF_FETCH }, { "fetch_and", BPF_AND | BPF_FETCH },
-	{ "fetch_or", BPF_OR | BPF_FETCH },   { "fetch_xor", BPF_XOR | BPF_FETCH },
-	{ "xchg", BPF_XCHG },		      { "cmpxchg", BPF_CMPXCHG },
+    {"fetch_add", BPF_ADD | BPF_FETCH},
+    {"fetch_and", BPF_AND | BPF_FETCH},
+    {"fetch_or", BPF_OR | BPF_FETCH},
+    {"fetch_xor", BPF_XOR | BPF_FETCH},
+    {"xchg", BPF_XCHG},
+    {"cmpxchg", BPF_CMPXCHG},
 };
 
 static int parse_jump(struct asm_state *s, uint8_t cls)
@@ -407,8 +410,8 @@ static int parse_call(struct asm_state *s)
 	if (lit(s, "#")) {
 		if (number(s, &v, NULL) != 1 || !imm_ok(v, false))
 			return fail(s, "bad helper number after '#'");
-		if (strcmp(name, "unknown") && (!dz_helper__name((int32_t)v) ||
-						 strcmp(name, dz_helper__name((int32_t)v))))
+		if (strcmp(name, "unknown") &&
+		    (!dz_helper__name((int32_t)v) || strcmp(name, dz_helper__name((int32_t)v))))
 			return fail(s, "helper '%s' is not #%lld", name, (long long)v);
 		return emit(s, mk(BPF_JMP | BPF_CALL, 0, 0, 0, (int32_t)v));
 	}
@@ -531,8 +534,7 @@ static int parse_reg_stmt(struct asm_state *s, int d, bool w)
 		if (src >= 0) {
 			if (w2 != w)
 				return fail(s, "mixing w and r registers in one operation");
-			return emit(s, mk(cls | alu_ops[i].op | BPF_X, d, src, alu_ops[i].sign,
-					  0));
+			return emit(s, mk(cls | alu_ops[i].op | BPF_X, d, src, alu_ops[i].sign, 0));
 		}
 		n = number(s, &v, NULL);
 		if (n != 1 || !imm_ok(v, w))
@@ -734,10 +736,10 @@ static void strip_comment(char *line)
 	}
 }
 
-int dz__asm(const char *text, struct bpf_insn **insns, uint32_t *cnt, char *err,
-	    size_t err_size, bool check_targets)
+int dz__asm(const char *text, struct bpf_insn **insns, uint32_t *cnt, char *err, size_t err_size,
+	    bool check_targets)
 {
-	struct asm_state s = { .err = err, .err_size = err_size };
+	struct asm_state s = {.err = err, .err_size = err_size};
 	const char *p = text, *nl;
 	char why[200];
 	char *line = NULL;

@@ -12,7 +12,7 @@
  * range), so a single instruction such as "goto pc-5" can be assembled alone
  * (the round-trip tests do that).
  */
-int dz__asm(const char *text, struct bpf_insn **insns, uint32_t *cnt, char *err,
-	    size_t err_size, bool check_targets);
+int dz__asm(const char *text, struct bpf_insn **insns, uint32_t *cnt, char *err, size_t err_size,
+	    bool check_targets);
 
 #endif

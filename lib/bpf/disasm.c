@@ -13,27 +13,27 @@
 #include "insn.h"
 
 static const char *const alu_op[16] = {
-	[BPF_ADD >> 4] = "+=",	 [BPF_SUB >> 4] = "-=",	 [BPF_MUL >> 4] = "*=",
-	[BPF_DIV >> 4] = "/=",	 [BPF_OR >> 4] = "|=",	 [BPF_AND >> 4] = "&=",
-	[BPF_LSH >> 4] = "<<=",	 [BPF_RSH >> 4] = ">>=", [BPF_MOD >> 4] = "%=",
-	[BPF_XOR >> 4] = "^=",	 [BPF_MOV >> 4] = "=",	 [BPF_ARSH >> 4] = "s>>=",
+    [BPF_ADD >> 4] = "+=", [BPF_SUB >> 4] = "-=", [BPF_MUL >> 4] = "*=",  [BPF_DIV >> 4] = "/=",
+    [BPF_OR >> 4] = "|=",  [BPF_AND >> 4] = "&=", [BPF_LSH >> 4] = "<<=", [BPF_RSH >> 4] = ">>=",
+    [BPF_MOD >> 4] = "%=", [BPF_XOR >> 4] = "^=", [BPF_MOV >> 4] = "=",	  [BPF_ARSH >> 4] = "s>>=",
 };
 
 static const char *const jmp_op[16] = {
-	[BPF_JEQ >> 4] = "==",	[BPF_JGT >> 4] = ">",	[BPF_JGE >> 4] = ">=",
-	[BPF_JSET >> 4] = "&",	[BPF_JNE >> 4] = "!=",	[BPF_JSGT >> 4] = "s>",
-	[BPF_JSGE >> 4] = "s>=", [BPF_JLT >> 4] = "<",	[BPF_JLE >> 4] = "<=",
-	[BPF_JSLT >> 4] = "s<", [BPF_JSLE >> 4] = "s<=",
+    [BPF_JEQ >> 4] = "==", [BPF_JGT >> 4] = ">",   [BPF_JGE >> 4] = ">=",   [BPF_JSET >> 4] = "&",
+    [BPF_JNE >> 4] = "!=", [BPF_JSGT >> 4] = "s>", [BPF_JSGE >> 4] = "s>=", [BPF_JLT >> 4] = "<",
+    [BPF_JLE >> 4] = "<=", [BPF_JSLT >> 4] = "s<", [BPF_JSLE >> 4] = "s<=",
 };
 
 static const char *const atomic_op[16] = {
-	[BPF_ADD >> 4] = "add", [BPF_AND >> 4] = "and", [BPF_OR >> 4] = "or",
-	[BPF_XOR >> 4] = "xor",
+    [BPF_ADD >> 4] = "add",
+    [BPF_AND >> 4] = "and",
+    [BPF_OR >> 4] = "or",
+    [BPF_XOR >> 4] = "xor",
 };
 
 /* Indexed by BPF_SIZE() >> 3: BPF_W, BPF_H, BPF_B, BPF_DW. */
-static const char *const ldst_type[4] = { "u32", "u16", "u8", "u64" };
-static const char *const ldsx_type[4] = { "s32", "s16", "s8", "s64" };
+static const char *const ldst_type[4] = {"u32", "u16", "u8", "u64"};
+static const char *const ldsx_type[4] = {"s32", "s16", "s8", "s64"};
 
 int dz_insn__snprint(char *buf, size_t size, const struct bpf_insn *insn, uint32_t avail)
 {
@@ -52,8 +52,7 @@ int dz_insn__snprint(char *buf, size_t size, const struct bpf_insn *insn, uint32
 	case DZ_K_ALU:
 		if (BPF_SRC(code) == BPF_K)
 			snprintf(buf, size, "%c%u %s%s %d", r, d,
-				 insn->off == DZ_OFF_SIGNED ? "s" : "", alu_op[op >> 4],
-				 insn->imm);
+				 insn->off == DZ_OFF_SIGNED ? "s" : "", alu_op[op >> 4], insn->imm);
 		else if (op == BPF_MOV && insn->off)
 			snprintf(buf, size, "%c%u = (s%d)%c%u", r, d, insn->off, r, s);
 		else

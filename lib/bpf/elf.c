@@ -46,7 +46,7 @@ struct elf_ctx {
 	Elf_Scn *symtab;
 	Elf_Data *syms;
 	size_t nsyms;
-	size_t text_idx;	/* 0 if none */
+	size_t text_idx; /* 0 if none */
 };
 
 static const char *sec_name(struct elf_ctx *e, size_t idx)
@@ -120,7 +120,7 @@ static int find_func(struct elf_ctx *e, size_t shndx, const char *name, GElf_Sym
 struct out_prog {
 	struct bpf_insn *insns;
 	uint32_t cnt;
-	int64_t text_base;	/* where .text was appended, -1 if not yet */
+	int64_t text_base; /* where .text was appended, -1 if not yet */
 };
 
 static int append(struct out_prog *o, const struct bpf_insn *insns, size_t cnt)
@@ -193,11 +193,12 @@ static int relocate(struct elf_ctx *e, struct out_prog *o, size_t shndx, uint64_
 		idx = base + (r.r_offset - start) / 8;
 		insn = &o->insns[idx];
 		if (insn->code != (BPF_JMP | BPF_CALL) || insn->src_reg != BPF_PSEUDO_CALL) {
-			const char *what = insn->code == (BPF_LD | BPF_IMM | BPF_DW)
-						   ? "maps and global data are not supported"
-					   : insn->code == (BPF_JMP | BPF_CALL)
-						   ? "calls to external functions (kfuncs) are not supported"
-						   : "unsupported relocation";
+			const char *what =
+			    insn->code == (BPF_LD | BPF_IMM | BPF_DW)
+				? "maps and global data are not supported"
+			    : insn->code == (BPF_JMP | BPF_CALL)
+				? "calls to external functions (kfuncs) are not supported"
+				: "unsupported relocation";
 
 			return dz__err(err, err_size, -ENOTSUP,
 				       "insn %u: relocation against '%s' (section %s): %s", idx,
@@ -212,7 +213,7 @@ static int relocate(struct elf_ctx *e, struct out_prog *o, size_t shndx, uint64_
 		ret = append_text(e, o, err, err_size);
 		if (ret)
 			return ret;
-		insn = &o->insns[idx];	/* append may have moved the array */
+		insn = &o->insns[idx]; /* append may have moved the array */
 		target += o->text_base;
 		if (target < 0 || target >= o->cnt)
 			return dz__err(err, err_size, -EINVAL, "insn %u: call target out of range",
@@ -225,23 +226,24 @@ static int relocate(struct elf_ctx *e, struct out_prog *o, size_t shndx, uint64_
 static int load(struct elf_ctx *e, struct bpf_object *obj, const char *want_sec,
 		enum dz_prog_type type, struct dz_prog **out, char *err, size_t err_size)
 {
-	struct out_prog o = { .text_base = -1 };
+	struct out_prog o = {.text_base = -1};
 	struct bpf_program *prog = NULL, *p;
 	const char *sec, *name;
 	GElf_Sym sym;
 	size_t shndx;
 	int ret;
 
-	bpf_object__for_each_program(p, obj) {
+	bpf_object__for_each_program(p, obj)
+	{
 		if (!want_sec || !strcmp(bpf_program__section_name(p), want_sec)) {
 			prog = p;
 			break;
 		}
 	}
 	if (!prog)
-		return want_sec ? dz__err(err, err_size, -ENOENT, "no program in section '%s'",
-					  want_sec)
-				: dz__err(err, err_size, -ENOENT, "no program in the object");
+		return want_sec
+			   ? dz__err(err, err_size, -ENOENT, "no program in section '%s'", want_sec)
+			   : dz__err(err, err_size, -ENOENT, "no program in the object");
 	sec = bpf_program__section_name(prog);
 	name = bpf_program__name(prog);
 	shndx = find_section(e, sec);
@@ -268,9 +270,8 @@ static int load(struct elf_ctx *e, struct bpf_object *obj, const char *want_sec,
 		ret = relocate(e, &o, shndx, sym.st_value, sym.st_value + (uint64_t)o.cnt * 8, 0,
 			       err, err_size);
 		if (!ret && o.text_base >= 0)
-			ret = relocate(e, &o, e->text_idx, 0,
-				       (uint64_t)(o.cnt - o.text_base) * 8, o.text_base, err,
-				       err_size);
+			ret = relocate(e, &o, e->text_idx, 0, (uint64_t)(o.cnt - o.text_base) * 8,
+				       o.text_base, err, err_size);
 	}
 	if (ret)
 		goto out;
@@ -284,7 +285,7 @@ int dz_prog__load_elf_mem(const void *buf, size_t len, const char *sec, enum dz_
 			  struct dz_prog **out, char *err, size_t err_size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "doze");
-	struct elf_ctx e = { 0 };
+	struct elf_ctx e = {0};
 	struct bpf_object *obj;
 	libbpf_print_fn_t old;
 	Elf_Scn *scn = NULL;

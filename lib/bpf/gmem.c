@@ -11,19 +11,19 @@
 
 #include "insn.h"
 
-#define X86_CR0_PG	(1ULL << 31)
-#define X86_CR4_LA57	(1ULL << 12)
-#define X86_EFER_LMA	(1ULL << 10)
-#define PTE_P		(1ULL << 0)
-#define PTE_PS		(1ULL << 7)
-#define PTE_ADDR	0x000ffffffffff000ULL	/* bits 51:12 */
-#define PAGE_SIZE_4K	4096ULL
+#define X86_CR0_PG   (1ULL << 31)
+#define X86_CR4_LA57 (1ULL << 12)
+#define X86_EFER_LMA (1ULL << 10)
+#define PTE_P	     (1ULL << 0)
+#define PTE_PS	     (1ULL << 7)
+#define PTE_ADDR     0x000ffffffffff000ULL /* bits 51:12 */
+#define PAGE_SIZE_4K 4096ULL
 
 int dz_gva_to_gpa(const struct dz_guest_ops *ops, uint64_t cr3, uint64_t cr4, uint64_t gva,
 		  uint64_t *gpa)
 {
 	int levels = (cr4 & X86_CR4_LA57) ? 5 : 4;
-	int top = 12 + 9 * levels - 1;		/* highest translated bit: 47 or 56 */
+	int top = 12 + 9 * levels - 1; /* highest translated bit: 47 or 56 */
 	uint64_t table = cr3 & PTE_ADDR, pte;
 	int64_t hi = (int64_t)gva >> top;
 	int level, ret;
@@ -31,7 +31,7 @@ int dz_gva_to_gpa(const struct dz_guest_ops *ops, uint64_t cr3, uint64_t cr4, ui
 	if (!ops || !ops->read_gpa)
 		return -EFAULT;
 	if (hi != 0 && hi != -1)
-		return -EFAULT;			/* non-canonical */
+		return -EFAULT; /* non-canonical */
 
 	for (level = levels; level >= 1; level--) {
 		int shift = 12 + 9 * (level - 1);
@@ -39,14 +39,14 @@ int dz_gva_to_gpa(const struct dz_guest_ops *ops, uint64_t cr3, uint64_t cr4, ui
 
 		ret = ops->read_gpa(ops->opaque, table + idx * 8, &pte, sizeof(pte));
 		if (ret < 0)
-			return ret;		/* -EAGAIN: table page not present yet */
+			return ret; /* -EAGAIN: table page not present yet */
 		if (!(pte & PTE_P))
 			return -EFAULT;
 		if (pte & PTE_PS) {
 			uint64_t mask;
 
 			if (level != 2 && level != 3)
-				return -EFAULT;	/* PS is reserved at this level */
+				return -EFAULT; /* PS is reserved at this level */
 			mask = (1ULL << shift) - 1;
 			*gpa = (pte & PTE_ADDR & ~mask) | (gva & mask);
 			return 0;
@@ -57,8 +57,8 @@ int dz_gva_to_gpa(const struct dz_guest_ops *ops, uint64_t cr3, uint64_t cr4, ui
 	return 0;
 }
 
-int dz_read_gva(const struct dz_guest_ops *ops, uint64_t cr3, uint64_t cr4, uint64_t gva,
-		void *dst, uint32_t len)
+int dz_read_gva(const struct dz_guest_ops *ops, uint64_t cr3, uint64_t cr4, uint64_t gva, void *dst,
+		uint32_t len)
 {
 	uint8_t *p = dst;
 
@@ -89,12 +89,12 @@ static int ctx_read_linear(const struct dz_pred_ctx *c, const struct dz_guest_op
 	if (!(c->cr0 & X86_CR0_PG))
 		return ops->read_gpa(ops->opaque, gva, dst, len);
 	if (!(c->efer & X86_EFER_LMA))
-		return -EFAULT;		/* 32-bit/PAE paging: not supported */
+		return -EFAULT; /* 32-bit/PAE paging: not supported */
 	return dz_read_gva(ops, c->cr3, c->cr4, gva, dst, len);
 }
 
-static int64_t helper_read(int32_t id, const struct dz_pred_ctx *c,
-			   const struct dz_guest_ops *ops, void *dst, uint32_t size, uint64_t addr)
+static int64_t helper_read(int32_t id, const struct dz_pred_ctx *c, const struct dz_guest_ops *ops,
+			   void *dst, uint32_t size, uint64_t addr)
 {
 	int ret;
 

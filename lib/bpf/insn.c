@@ -23,16 +23,24 @@ static int bad(char *err, size_t size, int ret, const char *fmt, ...)
 	return ret;
 }
 
-static int decode_alu(const struct bpf_insn *insn, enum dz_insn_kind *kind, char *err,
-		      size_t size)
+static int decode_alu(const struct bpf_insn *insn, enum dz_insn_kind *kind, char *err, size_t size)
 {
 	uint8_t code = insn->code, op = BPF_OP(code);
 	bool is64 = BPF_CLASS(code) == BPF_ALU64, x = BPF_SRC(code) == BPF_X;
 
 	switch (op) {
-	case BPF_ADD: case BPF_SUB: case BPF_MUL: case BPF_OR: case BPF_AND:
-	case BPF_LSH: case BPF_RSH: case BPF_XOR: case BPF_ARSH:
-	case BPF_DIV: case BPF_MOD: case BPF_MOV:
+	case BPF_ADD:
+	case BPF_SUB:
+	case BPF_MUL:
+	case BPF_OR:
+	case BPF_AND:
+	case BPF_LSH:
+	case BPF_RSH:
+	case BPF_XOR:
+	case BPF_ARSH:
+	case BPF_DIV:
+	case BPF_MOD:
+	case BPF_MOV:
 		if (x && insn->imm)
 			return bad(err, size, -EINVAL, "BPF_ALU uses reserved fields (imm %d)",
 				   insn->imm);
@@ -64,8 +72,7 @@ static int decode_alu(const struct bpf_insn *insn, enum dz_insn_kind *kind, char
 		if (insn->src_reg || insn->off)
 			return bad(err, size, -EINVAL, "BPF_END uses reserved fields");
 		if (insn->imm != 16 && insn->imm != 32 && insn->imm != 64)
-			return bad(err, size, -EINVAL, "BPF_END with invalid width %d",
-				   insn->imm);
+			return bad(err, size, -EINVAL, "BPF_END with invalid width %d", insn->imm);
 		if (is64 && x)
 			return bad(err, size, -EINVAL, "BPF_ALU64 | BPF_END must use BPF_TO_LE");
 		*kind = DZ_K_END;
@@ -75,8 +82,7 @@ static int decode_alu(const struct bpf_insn *insn, enum dz_insn_kind *kind, char
 	}
 }
 
-static int decode_jmp(const struct bpf_insn *insn, enum dz_insn_kind *kind, char *err,
-		      size_t size)
+static int decode_jmp(const struct bpf_insn *insn, enum dz_insn_kind *kind, char *err, size_t size)
 {
 	uint8_t code = insn->code, op = BPF_OP(code);
 	bool is32 = BPF_CLASS(code) == BPF_JMP32, x = BPF_SRC(code) == BPF_X;
@@ -106,8 +112,17 @@ static int decode_jmp(const struct bpf_insn *insn, enum dz_insn_kind *kind, char
 			return bad(err, size, -EINVAL, "BPF_EXIT uses reserved fields");
 		*kind = DZ_K_EXIT;
 		return 1;
-	case BPF_JEQ: case BPF_JGT: case BPF_JGE: case BPF_JSET: case BPF_JNE:
-	case BPF_JSGT: case BPF_JSGE: case BPF_JLT: case BPF_JLE: case BPF_JSLT: case BPF_JSLE:
+	case BPF_JEQ:
+	case BPF_JGT:
+	case BPF_JGE:
+	case BPF_JSET:
+	case BPF_JNE:
+	case BPF_JSGT:
+	case BPF_JSGE:
+	case BPF_JLT:
+	case BPF_JLE:
+	case BPF_JSLT:
+	case BPF_JSLE:
 		if (x ? insn->imm != 0 : insn->src_reg != 0)
 			return bad(err, size, -EINVAL, "BPF_JMP/JMP32 uses reserved fields");
 		*kind = DZ_K_JCC;
@@ -169,11 +184,16 @@ static int decode_mem(const struct bpf_insn *insn, uint32_t avail, enum dz_insn_
 		if (sz != BPF_W && sz != BPF_DW)
 			return bad(err, size, -EINVAL, "invalid atomic operand size");
 		switch (insn->imm) {
-		case BPF_ADD: case BPF_ADD | BPF_FETCH:
-		case BPF_AND: case BPF_AND | BPF_FETCH:
-		case BPF_OR: case BPF_OR | BPF_FETCH:
-		case BPF_XOR: case BPF_XOR | BPF_FETCH:
-		case BPF_XCHG: case BPF_CMPXCHG:
+		case BPF_ADD:
+		case BPF_ADD | BPF_FETCH:
+		case BPF_AND:
+		case BPF_AND | BPF_FETCH:
+		case BPF_OR:
+		case BPF_OR | BPF_FETCH:
+		case BPF_XOR:
+		case BPF_XOR | BPF_FETCH:
+		case BPF_XCHG:
+		case BPF_CMPXCHG:
 			*kind = DZ_K_ATOMIC;
 			return 1;
 		default:
@@ -184,8 +204,8 @@ static int decode_mem(const struct bpf_insn *insn, uint32_t avail, enum dz_insn_
 	return bad(err, size, -EINVAL, "invalid opcode 0x%02x", code);
 }
 
-int dz_insn__decode(const struct bpf_insn *insn, uint32_t avail, enum dz_insn_kind *kind,
-		    char *err, size_t err_size)
+int dz_insn__decode(const struct bpf_insn *insn, uint32_t avail, enum dz_insn_kind *kind, char *err,
+		    size_t err_size)
 {
 	enum dz_insn_kind k;
 	int ret;
@@ -218,7 +238,7 @@ int dz_insn__decode(const struct bpf_insn *insn, uint32_t avail, enum dz_insn_ki
 int dz_prog__check(const struct bpf_insn *insns, uint32_t cnt, char *err, size_t err_size)
 {
 	enum dz_insn_kind kind;
-	uint8_t *second;	/* second slot of an lddw: not an instruction */
+	uint8_t *second; /* second slot of an lddw: not an instruction */
 	char why[96];
 	uint32_t i;
 	int n, ret = 0;

@@ -16,30 +16,30 @@
 
 /* Newer than the 6.1 uapi header (RFC 9669 / cpu v4). */
 #ifndef BPF_MEMSX
-#define BPF_MEMSX	0x80	/* sign-extending load (LDX) */
+#define BPF_MEMSX 0x80 /* sign-extending load (LDX) */
 #endif
 #ifndef BPF_JCOND
-#define BPF_JCOND	0xe0	/* may_goto (not supported by doze) */
+#define BPF_JCOND 0xe0 /* may_goto (not supported by doze) */
 #endif
-#define DZ_OFF_SIGNED	1	/* off == 1 on BPF_DIV/BPF_MOD: sdiv/smod */
+#define DZ_OFF_SIGNED 1 /* off == 1 on BPF_DIV/BPF_MOD: sdiv/smod */
 
-#define DZ_NR_REGS	11	/* r0..r10 */
-#define DZ_REG_FP	10
+#define DZ_NR_REGS 11 /* r0..r10 */
+#define DZ_REG_FP  10
 
 /* Classes of decoded instruction forms, one per distinct syntax. */
 enum dz_insn_kind {
-	DZ_K_ALU,	/* dst op= src/imm (incl. mov, sdiv/smod, movsx) */
-	DZ_K_NEG,	/* dst = -dst */
-	DZ_K_END,	/* dst = le16/be32/bswap64 dst */
-	DZ_K_LDDW,	/* dst = imm64 (2 slots) */
-	DZ_K_LDX,	/* dst = *(size *)(src + off), incl. sign-extending */
-	DZ_K_ST,	/* *(size *)(dst + off) = imm */
-	DZ_K_STX,	/* *(size *)(dst + off) = src */
-	DZ_K_ATOMIC,	/* lock/fetch/xchg/cmpxchg */
-	DZ_K_JA,	/* goto pc+off (JMP) or gotol pc+imm (JMP32) */
-	DZ_K_JCC,	/* if dst op src/imm goto pc+off */
-	DZ_K_CALL,	/* helper call, imm = id */
-	DZ_K_CALL_LOCAL,/* bpf-to-bpf call, target = pc + 1 + imm */
+	DZ_K_ALU,	 /* dst op= src/imm (incl. mov, sdiv/smod, movsx) */
+	DZ_K_NEG,	 /* dst = -dst */
+	DZ_K_END,	 /* dst = le16/be32/bswap64 dst */
+	DZ_K_LDDW,	 /* dst = imm64 (2 slots) */
+	DZ_K_LDX,	 /* dst = *(size *)(src + off), incl. sign-extending */
+	DZ_K_ST,	 /* *(size *)(dst + off) = imm */
+	DZ_K_STX,	 /* *(size *)(dst + off) = src */
+	DZ_K_ATOMIC,	 /* lock/fetch/xchg/cmpxchg */
+	DZ_K_JA,	 /* goto pc+off (JMP) or gotol pc+imm (JMP32) */
+	DZ_K_JCC,	 /* if dst op src/imm goto pc+off */
+	DZ_K_CALL,	 /* helper call, imm = id */
+	DZ_K_CALL_LOCAL, /* bpf-to-bpf call, target = pc + 1 + imm */
 	DZ_K_EXIT,
 };
 
@@ -50,8 +50,8 @@ enum dz_insn_kind {
  * in *kind (may be NULL), or -EINVAL (-ENOTSUP for a valid but unsupported form)
  * with a one-line reason in err (may be NULL).
  */
-int dz_insn__decode(const struct bpf_insn *insn, uint32_t avail, enum dz_insn_kind *kind,
-		    char *err, size_t err_size);
+int dz_insn__decode(const struct bpf_insn *insn, uint32_t avail, enum dz_insn_kind *kind, char *err,
+		    size_t err_size);
 
 /*
  * Jump/call target of a JA, conditional jump or local call at index idx, as an

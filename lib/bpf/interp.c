@@ -20,20 +20,19 @@
 #include "insn.h"
 
 struct interp_frame {
-	uint64_t saved[4];	/* caller's r6..r9 */
-	uint64_t fp;		/* caller's r10 */
+	uint64_t saved[4]; /* caller's r6..r9 */
+	uint64_t fp;	   /* caller's r10 */
 	uint32_t ret_pc;
 };
 
 struct interp_env {
-	uintptr_t ctx, ctx_end;	/* [ctx, ctx_end) */
-	uintptr_t stk, stk_end;	/* live frames' stacks */
+	uintptr_t ctx, ctx_end; /* [ctx, ctx_end) */
+	uintptr_t stk, stk_end; /* live frames' stacks */
 	bool ctx_writable;
 };
 
 /* Is [addr, addr + size) inside one region the program may touch? */
-static inline bool access_ok(const struct interp_env *env, uint64_t addr, uint64_t size,
-			     bool write)
+static inline bool access_ok(const struct interp_env *env, uint64_t addr, uint64_t size, bool write)
 {
 	if (addr >= env->stk && addr <= env->stk_end && size <= env->stk_end - addr)
 		return true;
@@ -42,6 +41,8 @@ static inline bool access_ok(const struct interp_env *env, uint64_t addr, uint64
 	return addr >= env->ctx && addr <= env->ctx_end && size <= env->ctx_end - addr;
 }
 
+/* One-line cases read better in these two tables. */
+/* clang-format off */
 static inline uint64_t load(uint64_t addr, int size)
 {
 	switch (size) {
@@ -62,12 +63,14 @@ static inline void store(uint64_t addr, int size, uint64_t val)
 	}
 }
 
+/* clang-format on */
+
 static inline uint64_t sdiv64(uint64_t a, uint64_t b)
 {
 	if (!b)
 		return 0;
 	if ((int64_t)b == -1)
-		return -a;	/* INT64_MIN / -1 wraps to INT64_MIN */
+		return -a; /* INT64_MIN / -1 wraps to INT64_MIN */
 	return (uint64_t)((int64_t)a / (int64_t)b);
 }
 
@@ -111,7 +114,10 @@ static inline uint64_t sext(uint64_t v, int bits)
 	return v;
 }
 
+/* clang-format off */
 static const uint8_t size_bytes[4] = { 4, 2, 1, 8 };	/* by BPF_SIZE() >> 3 */
+
+/* clang-format on */
 
 /*
  * Zeroes one 512-byte stack frame with 32 plain 16-byte stores, written out so
@@ -121,7 +127,7 @@ static const uint8_t size_bytes[4] = { 4, 2, 1, 8 };	/* by BPF_SIZE() >> 3 */
 static inline void zero_frame(uint8_t *frame)
 {
 	typedef uint64_t v16 __attribute__((vector_size(16), aligned(16)));
-	v16 *p = (v16 *)frame, z = { 0, 0 };
+	v16 *p = (v16 *)frame, z = {0, 0};
 
 #define Z4(i) p[i] = z, p[i + 1] = z, p[i + 2] = z, p[i + 3] = z
 	Z4(0), Z4(4), Z4(8), Z4(12), Z4(16), Z4(20), Z4(24), Z4(28);
@@ -139,6 +145,8 @@ static inline bool helper_args_ok(const struct interp_env *env, int32_t id, uint
 	return !size || access_ok(env, ptr, size, true);
 }
 
+/* The opcode table keeps its hand layout (macros generating cases). */
+/* clang-format off */
 __attribute__((always_inline)) static inline int
 interp(const struct dz_prog *prog, void *ctx, uint64_t ctx_len, const struct dz_run_opts *opts,
        uint64_t *ret, struct dz_run_stats *stats, const bool checked)
@@ -457,6 +465,8 @@ out:
 #undef CHECK
 }
 
+/* clang-format on */
+
 static int interp_fast(const struct dz_prog *prog, void *ctx, uint64_t ctx_len,
 		       const struct dz_run_opts *opts, uint64_t *ret, struct dz_run_stats *stats)
 {
@@ -464,8 +474,7 @@ static int interp_fast(const struct dz_prog *prog, void *ctx, uint64_t ctx_len,
 }
 
 static int interp_checked(const struct dz_prog *prog, void *ctx, uint64_t ctx_len,
-			  const struct dz_run_opts *opts, uint64_t *ret,
-			  struct dz_run_stats *stats)
+			  const struct dz_run_opts *opts, uint64_t *ret, struct dz_run_stats *stats)
 {
 	return interp(prog, ctx, ctx_len, opts, ret, stats, true);
 }

@@ -10,7 +10,7 @@
 
 /* Formats a one-line reason into err (if any) and returns ret. */
 int dz__err(char *err, size_t size, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Reads a whole regular file of at most max bytes; *buf is NUL-terminated. */
 int dz__read_file(const char *path, void **buf, size_t *len, size_t max, char *err,
 		  size_t err_size);

@@ -60,8 +60,7 @@ int dz__err(char *err, size_t size, int ret, const char *fmt, ...)
 	return ret;
 }
 
-int dz__read_file(const char *path, void **buf, size_t *len, size_t max, char *err,
-		  size_t err_size)
+int dz__read_file(const char *path, void **buf, size_t *len, size_t max, char *err, size_t err_size)
 {
 	struct stat st;
 	size_t got = 0;
@@ -83,7 +82,7 @@ int dz__read_file(const char *path, void **buf, size_t *len, size_t max, char *e
 			      (long long)st.st_size, max);
 		goto out;
 	}
-	p = malloc(st.st_size + 1);	/* + NUL so text can be parsed in place */
+	p = malloc(st.st_size + 1); /* + NUL so text can be parsed in place */
 	if (!p) {
 		ret = -ENOMEM;
 		goto out;
@@ -114,8 +113,7 @@ int dz__prog_from_insns(const struct bpf_insn *insns, uint32_t cnt, enum dz_prog
 	if (cnt == 0)
 		return dz__err(err, err_size, -EINVAL, "%s: no instructions", name);
 	if (cnt > DZ_MAX_INSNS * 16)
-		return dz__err(err, err_size, -E2BIG, "%s: %u instructions is too many", name,
-			       cnt);
+		return dz__err(err, err_size, -E2BIG, "%s: %u instructions is too many", name, cnt);
 	ret = dz_prog__check(insns, cnt, why, sizeof(why));
 	if (ret)
 		return dz__err(err, err_size, ret, "%s: %s", name, why);
