@@ -156,6 +156,29 @@ irq_common:
 2:	add $16, %rsp
 	iretq
 
+/* ---- in-kernel LAPIC mode (DZ_BOOT_F_LAPIC): EOI, then the usual entry ---- */
+.macro LAPIC_STUB name, target
+	.globl \name
+\name:
+	push %rax
+	push %rcx
+	push %rdx
+	mov $0x80b, %ecx		/* x2APIC EOI */
+	xor %eax, %eax
+	xor %edx, %edx
+	wrmsr
+	pop %rdx
+	pop %rcx
+	pop %rax
+	jmp \target
+.endm
+	LAPIC_STUB lapic_timer_entry, timer_entry
+	LAPIC_STUB lapic_ipi_entry, irq_entry_ipi
+	LAPIC_STUB lapic_page_ready_entry, irq_entry_page_ready
+	.globl spurious_entry
+spurious_entry:
+	iretq
+
 /* ---- system call: int $4 from ring 3, RAX = nr, RDI/RSI/RDX = args ----
  * Returns in RAX; RCX RDX RSI RDI R8-R11 are clobbered (the user wrapper says
  * so), so nothing is saved here: 7 instructions around do_syscall. */

@@ -19,6 +19,7 @@ static struct task idle_tasks[GUEST_MAX_CPUS];
 struct percpu *percpus[GUEST_MAX_CPUS];
 u32 nr_cpus;
 static volatile u32 smp_go;
+static bool lapic;	/* DZ_BOOT_F_LAPIC */
 
 struct idt_entry {
 	u16 off0, sel;
@@ -129,6 +130,13 @@ static void boot_cpu0(struct dz_boot_info *bi)
 	idt_set(DZ_VEC_TIMER, timer_entry, 0);
 	idt_set(DZ_VEC_IPI, irq_entry_ipi, 0);
 	idt_set(DZ_VEC_PAGE_READY, irq_entry_page_ready, 0);
+	if (bi->flags & DZ_BOOT_F_LAPIC) {
+		lapic = true;
+		idt_set(DZ_VEC_TIMER, lapic_timer_entry, 0);
+		idt_set(DZ_VEC_IPI, lapic_ipi_entry, 0);
+		idt_set(DZ_VEC_PAGE_READY, lapic_page_ready_entry, 0);
+		idt_set(0xff, spurious_entry, 0);
+	}
 
 	/* kernel heap: per-CPU areas and up to MAX_TASKS kernel stacks */
 	kheap_size = align_up(GUEST_MAX_CPUS * sizeof(struct percpu) + MAX_TASKS * KSTACK_SIZE,
@@ -165,6 +173,13 @@ static void cpu_init(int cpu)
 	__asm__ volatile("wrmsr" : : "c"(0xc0000102), "a"(0), "d"(0));
 	/* drop TLB entries from before the user bits changed */
 	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+	if (lapic) { /* x2APIC on, software-enabled, spurious vector 0xff */
+		u32 lo, hi;
+
+		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x1b));
+		__asm__ volatile("wrmsr" : : "c"(0x1b), "a"(lo | 0xc00), "d"(hi));
+		__asm__ volatile("wrmsr" : : "c"(0x80f), "a"(0x1ff), "d"(0));
+	}
 	apf_arm_cpu();
 }
 

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"  --stats-json FILE     write run statistics as JSON\n"
 		"  --tick-hz N           guest timer tick rate (default 100)\n"
 		"  --timeout SECONDS     end the run with an error if the guest has not finished\n"
+		"  --irqchip user|kernel interrupt controller: userspace (default; every fault reaches\n"
+		"                        doze) or KVM's in-kernel LAPIC (the guest must enable it)\n"
 		"  --quiet               do not copy the guest console to stdout\n"
 		"  -h, --help            this help\n"
 		"\n"
@@ -206,6 +208,7 @@ int cmd_run(int argc, char **argv)
 		{ "tick-hz", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "irqchip", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -273,6 +276,13 @@ int cmd_run(int argc, char **argv)
 		case 'q':
 			cfg.quiet = true;
 			break;
+		case 'i':
+			if (strcmp(optarg, "user") && strcmp(optarg, "kernel")) {
+				fprintf(stderr, "doze run: --irqchip is user or kernel\n");
+				return 2;
+			}
+			cfg.in_kernel_irqchip = !strcmp(optarg, "kernel");
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -297,10 +307,7 @@ int cmd_run(int argc, char **argv)
 	}
 	err = vm__load_guest(vm);
 	if (err) {
-		fprintf(stderr, "doze run: cannot load guest %s: %s\n", cfg.guest_path,
-			err == -ENOEXEC ? "not an x86-64 ELF executable with a valid entry point"
-			: err == -ERANGE ? "its segments do not fit guest RAM above 1 MiB"
-					 : strerror(-err));
+		fprintf(stderr, "doze run: cannot load guest %s\n", vm__last_error(vm));
 		vm__destroy(vm);
 		return 1;
 	}

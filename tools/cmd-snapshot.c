@@ -36,6 +36,7 @@ static const char *rec_name(uint32_t t)
 		[DZ_SNAP_REC_XCRS] = "xcrs",	     [DZ_SNAP_REC_MSRS] = "msrs",
 		[DZ_SNAP_REC_EVENTS] = "events",     [DZ_SNAP_REC_DEBUGREGS] = "debugregs",
 		[DZ_SNAP_REC_VCPU_DEV] = "vcpu-dev", [DZ_SNAP_REC_VM_DEV] = "vm-dev",
+		[DZ_SNAP_REC_LAPIC] = "lapic",	     [DZ_SNAP_REC_MP_STATE] = "mp-state",
 	};
 
 	return t < DZ_SNAP_REC_MAX && names[t] ? names[t] : "?";

@@ -146,7 +146,8 @@ int dz__setup_boot(struct vm *vm, uint64_t entry)
 	bi->image_end = vm->layout.image_end;
 	bi->tsc_khz = vm->tsc_khz;
 	bi->tick_hz = vm->tick_hz;
-	bi->flags = vm->snapshot_prefix ? DZ_BOOT_F_SNAPSHOT : 0;
+	bi->flags = (vm->snapshot_prefix ? DZ_BOOT_F_SNAPSHOT : 0) |
+		    (vm->cfg.in_kernel_irqchip ? DZ_BOOT_F_LAPIC : 0);
 	snprintf(bi->workload, sizeof(bi->workload), "%s", vm->workload);
 
 	vm->layout.boot_info_gpa = DZ_BOOT_INFO_GPA;
@@ -185,6 +186,13 @@ int dz__setup_boot(struct vm *vm, uint64_t entry)
 		r.rflags = 2;
 		if (ioctl(v->fd, KVM_SET_REGS, &r))
 			return -errno;
+		/* with an in-kernel LAPIC KVM parks all but vCPU 0 until INIT/SIPI */
+		if (vm->cfg.in_kernel_irqchip) {
+			struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+			if (ioctl(v->fd, KVM_SET_MP_STATE, &mp))
+				return -errno;
+		}
 	}
 	return 0;
 }

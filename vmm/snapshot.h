@@ -61,6 +61,8 @@ enum dz_snap_rec_type {
 	DZ_SNAP_REC_DEBUGREGS = 8, /* struct kvm_debugregs */
 	DZ_SNAP_REC_VCPU_DEV = 9,  /* struct dz_snap_vcpu_dev: VMM interrupt/timer state */
 	DZ_SNAP_REC_VM_DEV = 10,   /* struct dz_snap_vm_dev: VM-wide device state */
+	DZ_SNAP_REC_LAPIC = 11,	   /* struct kvm_lapic_state (in-kernel irqchip only) */
+	DZ_SNAP_REC_MP_STATE = 12, /* struct kvm_mp_state (in-kernel irqchip only) */
 	DZ_SNAP_REC_MAX
 };
 

@@ -184,13 +184,16 @@ static void check_tick(struct vcpu *vcpu, uint64_t now)
 {
 	uint64_t period = 1000000000ULL / vcpu->vm->tick_hz;
 
-	if (vcpu->vm->cfg.in_kernel_irqchip || now < vcpu->next_tick_ns)
+	if (now < vcpu->next_tick_ns)
 		return;
 	vcpu->next_tick_ns += period;
 	if (vcpu->next_tick_ns <= now) /* fell behind (paused, slow host): no burst */
 		vcpu->next_tick_ns = now + period;
-	atomic_fetch_or(&vcpu->pending_irqs[DZ_VEC_TIMER >> 6], 1ULL << (DZ_VEC_TIMER & 63));
 	vcpu->stats.ticks++;
+	if (vcpu->vm->cfg.in_kernel_irqchip) /* an MSI to its LAPIC (dropped until enabled) */
+		vcpu__queue_irq(vcpu, DZ_VEC_TIMER);
+	else
+		atomic_fetch_or(&vcpu->pending_irqs[DZ_VEC_TIMER >> 6], 1ULL << (DZ_VEC_TIMER & 63));
 }
 
 /* Consume kicks that arrived while we were outside KVM_RUN (they stay pending
@@ -278,10 +281,7 @@ static int wait_for_irq(struct vcpu *vcpu)
 		if (highest_pending(vcpu) >= 0 || atomic_load(&vm->stopping) ||
 		    atomic_load(&vm->pause_req))
 			return 0;
-		if (vm->cfg.in_kernel_irqchip)
-			wait = 10000000;
-		else
-			wait = vcpu->next_tick_ns > now ? vcpu->next_tick_ns - now : 0;
+		wait = vcpu->next_tick_ns > now ? vcpu->next_tick_ns - now : 0;
 		ts.tv_sec = wait / 1000000000ULL;
 		ts.tv_nsec = wait % 1000000000ULL;
 		if (sigtimedwait(&set, NULL, &ts) < 0 && errno != EAGAIN && errno != EINTR)
@@ -386,8 +386,6 @@ static int start_timer(struct vcpu *vcpu)
 		.it_interval = { period / 1000000000ULL, period % 1000000000ULL },
 	};
 
-	if (vcpu->vm->cfg.in_kernel_irqchip)
-		return 0;
 	sev.sigev_notify = SIGEV_THREAD_ID;
 	sev.sigev_signo = DZ_KICK_SIGNAL;
 	sev._sigev_un._tid = gettid();

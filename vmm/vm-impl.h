@@ -59,6 +59,7 @@ struct vm {
 	uint64_t tsc_khz;
 	struct dz_snap_layout layout;
 	bool loaded;	    /* vm__load_guest or vm__restore_state done */
+	char last_error[256];
 
 	uint64_t t0_ns;
 	_Atomic bool stopping;

@@ -328,6 +328,11 @@ int vm__kvm_fd(struct vm *vm)
 	return vm->kvm_fd;
 }
 
+const char *vm__last_error(struct vm *vm)
+{
+	return vm->last_error;
+}
+
 void vm__set_hooks(struct vm *vm, const struct vm_hooks *hooks)
 {
 	if (hooks)
@@ -345,11 +350,20 @@ int vm__load_guest(struct vm *vm)
 		return -EINVAL;
 	if (vm->cfg.lazy_ram)
 		return -EPERM;
+	vm->last_error[0] = 0;
 	err = dz__load_elf(vm, vm->guest_path, &entry);
-	if (err)
+	if (err) {
+		snprintf(vm->last_error, sizeof(vm->last_error), "%s: %s", vm->guest_path,
+			 err == -ENOEXEC ? "not an x86-64 ELF executable with a valid entry point"
+			 : err == -ERANGE ? "its segments do not fit guest RAM above 1 MiB"
+					  : strerror(-err));
 		return err;
+	}
 	err = dz__setup_boot(vm, entry);
-	if (!err)
+	if (err)
+		snprintf(vm->last_error, sizeof(vm->last_error), "setting up the boot state: %s",
+			 strerror(-err));
+	else
 		vm->loaded = true;
 	return err;
 }

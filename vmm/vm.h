@@ -99,6 +99,9 @@ int vm__kvm_fd(struct vm *vm); /* /dev/kvm */
 int vm__load_guest(struct vm *vm);
 /* vCPU + device state from a PREFIX.state file; never touches RAM. */
 int vm__restore_state(struct vm *vm, const char *state_path);
+/* Why the last vm__load_guest / vm__restore_state failed, in words ("" if it
+ * did not), e.g. "vCPU 1: KVM_SET_MSRS refused MSR 0x10". */
+const char *vm__last_error(struct vm *vm);
 /* Starts one thread per vCPU and returns when the guest powers off, fails, a
  * snapshot was written (--snapshot), or vm__stop() was called. Returns 0 when
  * the guest powered off or the snapshot was written, negative errno otherwise

@@ -154,6 +154,16 @@ static int save_vcpu(struct vm *vm, struct vcpu *v, struct dz_snap_writer *w)
 	if ((err = dz_snap_writer__add(w, DZ_SNAP_REC_EVENTS, v->idx, &ev, sizeof(ev))) ||
 	    (err = dz_snap_writer__add(w, DZ_SNAP_REC_DEBUGREGS, v->idx, &dr, sizeof(dr))))
 		return err;
+	if (vm->cfg.in_kernel_irqchip) {
+		struct kvm_lapic_state lapic;
+		struct kvm_mp_state mp;
+
+		if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) || ioctl(v->fd, KVM_GET_MP_STATE, &mp))
+			return -errno;
+		if ((err = dz_snap_writer__add(w, DZ_SNAP_REC_LAPIC, v->idx, &lapic, sizeof(lapic))) ||
+		    (err = dz_snap_writer__add(w, DZ_SNAP_REC_MP_STATE, v->idx, &mp, sizeof(mp))))
+			return err;
+	}
 	for (int i = 0; i < 4; i++)
 		dev.pending_irqs[i] = atomic_load(&v->pending_irqs[i]);
 	dev.ticks = v->stats.ticks;
@@ -198,6 +208,8 @@ int vm__save_snapshot(struct vm *vm, const char *prefix)
 	}
 	return err;
 }
+
+#define WHY(vm, ...) snprintf((vm)->last_error, sizeof((vm)->last_error), __VA_ARGS__)
 
 static int rec(const struct dz_snapshot *s, uint32_t type, uint32_t cpu, const void **d, size_t want)
 {
@@ -257,8 +269,21 @@ static int restore_vcpu(struct vm *vm, struct vcpu *v, const struct dz_snapshot 
 		err = ioctl(v->fd, KVM_SET_MSRS, m);
 		if (err < 0)
 			return -errno;
-		if ((uint32_t)err != m->nmsrs)
-			return -EINVAL; /* entry number err was refused */
+		if ((uint32_t)err != m->nmsrs) {
+			WHY(vm, "vCPU %d: KVM_SET_MSRS refused MSR %#x", v->idx, m->entries[err].index);
+			return -EINVAL;
+		}
+	}
+	if (vm->cfg.in_kernel_irqchip) {
+		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+		if (!rec(s, DZ_SNAP_REC_LAPIC, v->idx, &d, sizeof(struct kvm_lapic_state)) &&
+		    ioctl(v->fd, KVM_SET_LAPIC, d))
+			return -errno;
+		if (!rec(s, DZ_SNAP_REC_MP_STATE, v->idx, &d, sizeof(mp)))
+			memcpy(&mp, d, sizeof(mp));
+		if (ioctl(v->fd, KVM_SET_MP_STATE, &mp))
+			return -errno;
 	}
 	if ((err = rec(s, DZ_SNAP_REC_EVENTS, v->idx, &d, sizeof(struct kvm_vcpu_events))))
 		return err;
@@ -296,16 +321,29 @@ int vm__restore_state(struct vm *vm, const char *state_path)
 	const void *d;
 	int err;
 
+	vm->last_error[0] = 0;
 	err = dz_snapshot__open(state_path, &s);
-	if (err)
+	if (err) {
+		WHY(vm, "%s: %s", state_path,
+		    err == -EBADMSG ? "not a valid doze state file (magic, sizes or hash)"
+				    : strerror(-err));
 		return err;
+	}
 	err = -EINVAL;
-	if (s->ram_size != vm->ram_size || s->nr_cpus != (uint32_t)vm->nr_vcpus)
+	if (s->ram_size != vm->ram_size || s->nr_cpus != (uint32_t)vm->nr_vcpus) {
+		WHY(vm, "the snapshot has %u vCPUs and %llu bytes of RAM, the VM %d and %llu",
+		    s->nr_cpus, (unsigned long long)s->ram_size, vm->nr_vcpus,
+		    (unsigned long long)vm->ram_size);
 		goto out;
+	}
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		err = restore_vcpu(vm, &vm->vcpus[i], s);
-		if (err)
+		if (err) {
+			if (!vm->last_error[0])
+				WHY(vm, "vCPU %d: %s", i,
+				    err == -ENOENT ? "a state record is missing" : strerror(-err));
 			goto out;
+		}
 	}
 	if (!rec(s, DZ_SNAP_REC_VM_DEV, UINT32_MAX, &d, sizeof(struct dz_snap_vm_dev))) {
 		const struct dz_snap_vm_dev *vd = d;

@@ -15,6 +15,7 @@
 #include "tap.h"
 
 static char guest[4096];
+static bool kernel_irqchip;
 
 static int run_fresh(const char *workload, int cpus, const char *prefix, struct vm_result *res)
 {
@@ -25,6 +26,7 @@ static int run_fresh(const char *workload, int cpus, const char *prefix, struct 
 		.workload = workload,
 		.snapshot_prefix = prefix,
 		.quiet = true,
+		.in_kernel_irqchip = kernel_irqchip,
 	};
 	struct vm *vm;
 	int err = vm__create(&cfg, &vm);
@@ -64,7 +66,7 @@ static int restore_eager(const char *prefix, struct vm_result *res)
 {
 	char state[4200], mem[4200];
 	struct dz_snapshot *s;
-	struct vm_config cfg = { .quiet = true };
+	struct vm_config cfg = { .quiet = true, .in_kernel_irqchip = kernel_irqchip };
 	struct vm *vm;
 	int err;
 
@@ -145,6 +147,9 @@ int main(void)
 	one("syscall:kbuf=2M", 2, dir);
 	one("atomic:abuf=2M", 2, dir);
 	one("mixed:size=1M,kbuf=1M,abuf=1M", 2, dir);
+	/* the same with KVM's in-kernel LAPIC (LAPIC and MP state are saved too) */
+	kernel_irqchip = true;
+	one("mixed:size=1M,kbuf=1M,abuf=1M,seed=3", 2, dir);
 	rmdir(dir);
 	return done_testing();
 }

@@ -62,6 +62,8 @@ struct dz_boot_info {
 #endif
 
 #define DZ_BOOT_F_SNAPSHOT	(1U << 0)	/* the VMM will take a snapshot when asked */
+#define DZ_BOOT_F_LAPIC		(1U << 1)	/* in-kernel LAPIC (--irqchip kernel): enable x2APIC
+						   and EOI every interrupt; ticks and IPIs come as MSIs */
 
 /* ---- 2. I/O ports ------------------------------------------------------ */
 /*
