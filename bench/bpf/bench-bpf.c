@@ -38,7 +38,7 @@ static double now_ns(void)
 static double bench_eval(struct dz_prog *prog, struct dz_pred_ctx *ctx,
 			 const struct dz_guest_ops *ops, bool checked, uint64_t want, int n)
 {
-	struct dz_run_opts opts = { .ops = ops, .checked = checked };
+	struct dz_run_opts opts = {.ops = ops, .checked = checked};
 	double best = 1e18;
 
 	/* Best of 5 rounds: the least disturbed by the other core's work. */
@@ -161,7 +161,7 @@ static void bench_verify(bool branchy, int limit_s)
 		}
 		printf("verify %-45s %10.1f us (%u insns, best of %d)\n", what, best / 1e3, cnt,
 		       rounds);
-		fflush(stdout);	/* _exit() does not flush */
+		fflush(stdout); /* _exit() does not flush */
 		_exit(0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 {
 	struct synth_guest *g;
 	struct dz_guest_ops ops;
-	struct dz_pred_ctx ctx = { 0 };
+	struct dz_pred_ctx ctx = {0};
 	struct dz_prog *prog;
 	char err[512];
 	double ring0, ring3, checked;
@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	ring0 = bench_eval(prog, &ctx, &ops, false, 1, n);
 	g->reads = 0;
 	{
-		struct dz_run_opts o = { .ops = &ops };
+		struct dz_run_opts o = {.ops = &ops};
 		uint64_t r0;
 		struct dz_run_stats st;
 

@@ -21,13 +21,12 @@
 
 #include "percpu.h"
 
-#define X86_EFLAGS_IF	(1UL << 9)
+#define X86_EFLAGS_IF (1UL << 9)
 
 _Static_assert(DZ_PERCPU_IRQ_DEPTH == DZ_PERCPU_PREEMPT_COUNT + 4,
 	       "preempt_count and irq depth are read together");
 
-__attribute__((section("doze/pred"), used))
-int dz_pred(const struct dz_pred_ctx *ctx)
+__attribute__((section("doze/pred"), used)) int dz_pred(const struct dz_pred_ctx *ctx)
 {
 	struct {
 		__u32 preempt_count;

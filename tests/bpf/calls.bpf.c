@@ -15,11 +15,10 @@ static __attribute__((noinline)) __u64 twice(__u64 x)
 
 __attribute__((noinline)) __u64 sq_plus(__u64 x)
 {
-	return x * x + twice(3) + 1;	/* x^2 + 7 */
+	return x * x + twice(3) + 1; /* x^2 + 7 */
 }
 
-__attribute__((section("doze/calls"), used))
-int calls(const struct dz_pred_ctx *ctx)
+__attribute__((section("doze/calls"), used)) int calls(const struct dz_pred_ctx *ctx)
 {
 	volatile __u64 a = ctx->rax + twice(ctx->rbx);
 
@@ -27,8 +26,7 @@ int calls(const struct dz_pred_ctx *ctx)
 }
 
 /* A second program in another section, selected with --sec. */
-__attribute__((section("doze/second"), used))
-int second(const struct dz_pred_ctx *ctx)
+__attribute__((section("doze/second"), used)) int second(const struct dz_pred_ctx *ctx)
 {
 	return ctx->cpl + 40;
 }

@@ -6,8 +6,7 @@
 
 __u64 counter;
 
-__attribute__((section("doze/globals"), used))
-int globals(const struct dz_pred_ctx *ctx)
+__attribute__((section("doze/globals"), used)) int globals(const struct dz_pred_ctx *ctx)
 {
 	counter += ctx->rax;
 	return 0;

@@ -15,16 +15,16 @@
 
 #include <doze/bpf.h>
 
-#define SG_SIZE		(8u << 20)	/* 8 MiB of guest RAM */
-#define SG_PAGES	(SG_SIZE / 4096)
-#define SG_P		0x1ULL
-#define SG_RW		0x2ULL
-#define SG_PS		0x80ULL
+#define SG_SIZE	 (8u << 20) /* 8 MiB of guest RAM */
+#define SG_PAGES (SG_SIZE / 4096)
+#define SG_P	 0x1ULL
+#define SG_RW	 0x2ULL
+#define SG_PS	 0x80ULL
 
 struct synth_guest {
 	uint8_t *mem;
-	uint64_t next_free;		/* page-table allocator */
-	uint8_t missing[SG_PAGES];	/* 1: read_gpa says -EAGAIN */
+	uint64_t next_free;	   /* page-table allocator */
+	uint8_t missing[SG_PAGES]; /* 1: read_gpa says -EAGAIN */
 	unsigned int reads;
 	unsigned int traces;
 	char last_trace[300];
@@ -59,7 +59,7 @@ static inline struct synth_guest *sg_new(void)
 	struct synth_guest *g = calloc(1, sizeof(*g));
 
 	g->mem = calloc(1, SG_SIZE);
-	g->next_free = 0x1000;		/* tables from 4K up; data pages chosen by the test */
+	g->next_free = 0x1000; /* tables from 4K up; data pages chosen by the test */
 	return g;
 }
 
@@ -103,13 +103,13 @@ static inline uint64_t sg_map(struct synth_guest *g, uint64_t root, int levels, 
 		table = *e & 0x000ffffffffff000ULL;
 	}
 	*sg_pte(g, table, (gva >> (12 + 9 * (leaf - 1))) & 511) =
-		gpa | SG_P | SG_RW | (leaf > 1 ? SG_PS : 0);
+	    gpa | SG_P | SG_RW | (leaf > 1 ? SG_PS : 0);
 	return table;
 }
 
 static inline struct dz_guest_ops sg_ops(struct synth_guest *g)
 {
-	return (struct dz_guest_ops){ .opaque = g, .read_gpa = sg_read_gpa, .trace = sg_trace };
+	return (struct dz_guest_ops){.opaque = g, .read_gpa = sg_read_gpa, .trace = sg_trace};
 }
 
 #endif

@@ -59,7 +59,7 @@ static void *slurp(const char *path, size_t *len)
 
 static int run_pred(struct dz_prog *prog, struct dz_pred_ctx *ctx, uint64_t *r0)
 {
-	struct dz_run_opts opts = { .checked = true };
+	struct dz_run_opts opts = {.checked = true};
 
 	return dz_prog__run(prog, ctx, sizeof(*ctx), &opts, r0, NULL);
 }
@@ -76,7 +76,7 @@ static void load_err(const char *path, const char *sec, int want, const char *su
 
 static void elf_objects(void)
 {
-	struct dz_pred_ctx ctx = { .rax = 5, .rbx = 3, .rcx = 4, .cpl = 2 };
+	struct dz_pred_ctx ctx = {.rax = 5, .rbx = 3, .rcx = 4, .cpl = 2};
 	struct dz_prog *prog;
 	char err[512];
 	uint64_t r0 = 0;
@@ -108,8 +108,8 @@ static void elf_objects(void)
 	}
 	load_err(fixture("calls.bpf.o"), "nope", -ENOENT, "no program in section 'nope'",
 		 "missing section");
-	load_err(fixture("globals.bpf.o"), NULL, -ENOTSUP,
-		 "maps and global data are not supported", "global data refused");
+	load_err(fixture("globals.bpf.o"), NULL, -ENOTSUP, "maps and global data are not supported",
+		 "global data refused");
 }
 
 static void bad_elf(void)
@@ -126,8 +126,9 @@ static void bad_elf(void)
 	buf = malloc(len);
 	ret = dz_prog__load_elf_mem(orig, 10, NULL, DZ_PROG_PREDICATE, &prog, err, sizeof(err));
 	ok(ret < 0 && strstr(err, "too short"), "10-byte ELF: %s", err);
-	ret = dz_prog__load_elf_mem("hello world, this is not an ELF object at all, just some text to fill..", 72, NULL,
-				    DZ_PROG_PREDICATE, &prog, err, sizeof(err));
+	ret = dz_prog__load_elf_mem(
+	    "hello world, this is not an ELF object at all, just some text to fill..", 72, NULL,
+	    DZ_PROG_PREDICATE, &prog, err, sizeof(err));
 	ok(ret < 0 && strstr(err, "bad magic"), "not ELF: %s", err);
 	/* Every truncation length: an error, never a crash. */
 	for (n = 16, ret = 0; n < len; n += 7) {
@@ -167,12 +168,12 @@ static void bad_elf(void)
 
 static void other_formats(void)
 {
-	const struct bpf_insn good[] = { BPF_MOV64_IMM(0, 7), BPF_EXIT_INSN() };
-	const struct bpf_insn garbage[] = { BPF_RAW_INSN(0xff, 0, 0, 0, 0), BPF_EXIT_INSN() };
-	const struct bpf_insn reserved[] = { BPF_RAW_INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 2, 0, 1),
-					     BPF_EXIT_INSN() };
-	const struct bpf_insn far[] = { BPF_JMP_A(5), BPF_EXIT_INSN() };
-	const struct bpf_insn lddw[] = { BPF_EXIT_INSN(), BPF_LD_IMM64(0, 1) };
+	const struct bpf_insn good[] = {BPF_MOV64_IMM(0, 7), BPF_EXIT_INSN()};
+	const struct bpf_insn garbage[] = {BPF_RAW_INSN(0xff, 0, 0, 0, 0), BPF_EXIT_INSN()};
+	const struct bpf_insn reserved[] = {BPF_RAW_INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 2, 0, 1),
+					    BPF_EXIT_INSN()};
+	const struct bpf_insn far[] = {BPF_JMP_A(5), BPF_EXIT_INSN()};
+	const struct bpf_insn lddw[] = {BPF_EXIT_INSN(), BPF_LD_IMM64(0, 1)};
 	struct dz_prog *prog;
 	char err[512];
 	int ret;
@@ -199,12 +200,11 @@ static void other_formats(void)
 		 "NUL byte in a text file");
 	load_err(write_tmp("prog.txt", "exit\n", 5), NULL, -EINVAL, "unknown program format",
 		 "unknown suffix");
-	load_err(write_tmp("junk.o", "junk", 4), NULL, -EINVAL, "not an ELF object",
-		 "junk .o");
+	load_err(write_tmp("junk.o", "junk", 4), NULL, -EINVAL, "not an ELF object", "junk .o");
 	load_err("/nonexistent/x.bin", NULL, -ENOENT, "No such file", "missing file");
 	load_err(dir, NULL, -EINVAL, "unknown program format", "a directory");
-	ret = dz_prog__load_file(write_tmp("ok.s", "r0 = 3 ; three\nexit\n", 20), NULL,
-				 DZ_PROG_MEM, &prog, err, sizeof(err));
+	ret = dz_prog__load_file(write_tmp("ok.s", "r0 = 3 ; three\nexit\n", 20), NULL, DZ_PROG_MEM,
+				 &prog, err, sizeof(err));
 	ok(ret == 0 && prog->insn_cnt == 2 && !strcmp(prog->name, "ok.s"), ".s loads, named");
 	if (!ret)
 		dz_prog__free(prog);

@@ -17,7 +17,7 @@
 #include "tap.h"
 
 #define CR4_LA57 (1ULL << 12)
-#define CR0_PG (1ULL << 31)
+#define CR0_PG	 (1ULL << 31)
 #define EFER_LMA (1ULL << 10)
 
 static void walk4(void)
@@ -91,7 +91,7 @@ static void walk5(void)
 	struct synth_guest *g = sg_new();
 	struct dz_guest_ops ops = sg_ops(g);
 	uint64_t cr3 = sg_alloc(g), gpa = 0;
-	uint64_t va = 0xff11223344556000ULL;	/* canonical only with 57 bits */
+	uint64_t va = 0xff11223344556000ULL; /* canonical only with 57 bits */
 
 	sg_map(g, cr3, 5, va, 0x600000, 4096);
 	sg_map(g, cr3, 5, 0x00f0000000200000ULL, 0x200000, 2 << 20);
@@ -111,7 +111,7 @@ static void helpers(void)
 {
 	struct synth_guest *g = sg_new();
 	struct dz_guest_ops ops = sg_ops(g);
-	struct dz_pred_ctx ctx = { 0 };
+	struct dz_pred_ctx ctx = {0};
 	uint64_t percpu_va = 0xffff888000100000ULL, user_gs = 0x7f0000000000ULL;
 	uint8_t buf[300];
 	int64_t r;
@@ -168,9 +168,9 @@ static void helpers(void)
 	r = dz__helper_call(DZ_HELPER_READ_GVA, (uintptr_t)buf, 1, percpu_va, &ctx, &ops);
 	is_int(r, -EFAULT, "legacy (non-long-mode) paging is refused");
 	/* Trace. */
-	r = dz__helper_call(DZ_HELPER_TRACE, (uintptr_t)"hello", 5, 0x1234, &ctx, &ops);
+	r = dz__helper_call(DZ_HELPER_TRACE, (uintptr_t) "hello", 5, 0x1234, &ctx, &ops);
 	ok(r == 0 && g->traces == 1 && !strcmp(g->last_trace, "hello") &&
-		   g->last_trace_arg == 0x1234,
+	       g->last_trace_arg == 0x1234,
 	   "dz_trace hands msg (NUL-terminated at size) and arg to the host");
 	is_int(dz__helper_call(DZ_HELPER_TRACE, (uintptr_t)buf, 1000, 0, &ctx, &ops), -EINVAL,
 	       "dz_trace size limit");
@@ -179,17 +179,23 @@ static void helpers(void)
 	/* Through the interpreter: a checked predicate's helper buffer must be on its stack. */
 	{
 		const struct bpf_insn bad[] = {
-			BPF_MOV64_REG(1, 10), BPF_ALU64_IMM(BPF_ADD, 1, -4),
-			BPF_MOV64_IMM(2, 8),  BPF_MOV64_IMM(3, 0x500000),
-			BPF_CALL_HELPER(DZ_HELPER_READ_GPA), BPF_EXIT_INSN(),
+		    BPF_MOV64_REG(1, 10),
+		    BPF_ALU64_IMM(BPF_ADD, 1, -4),
+		    BPF_MOV64_IMM(2, 8),
+		    BPF_MOV64_IMM(3, 0x500000),
+		    BPF_CALL_HELPER(DZ_HELPER_READ_GPA),
+		    BPF_EXIT_INSN(),
 		};
 		const struct bpf_insn good[] = {
-			BPF_MOV64_REG(1, 10), BPF_ALU64_IMM(BPF_ADD, 1, -8),
-			BPF_MOV64_IMM(2, 8),  BPF_MOV64_IMM(3, 0x500010),
-			BPF_CALL_HELPER(DZ_HELPER_READ_GPA), BPF_LDX_MEM(BPF_W, 0, 10, -8),
-			BPF_EXIT_INSN(),
+		    BPF_MOV64_REG(1, 10),
+		    BPF_ALU64_IMM(BPF_ADD, 1, -8),
+		    BPF_MOV64_IMM(2, 8),
+		    BPF_MOV64_IMM(3, 0x500010),
+		    BPF_CALL_HELPER(DZ_HELPER_READ_GPA),
+		    BPF_LDX_MEM(BPF_W, 0, 10, -8),
+		    BPF_EXIT_INSN(),
 		};
-		struct dz_run_opts o = { .ops = &ops, .checked = true };
+		struct dz_run_opts o = {.ops = &ops, .checked = true};
 		struct dz_run_stats st;
 		struct dz_prog *p;
 		uint64_t r0 = 0;
@@ -201,7 +207,8 @@ static void helpers(void)
 		       "helper writing past the stack top: -EFAULT");
 		dz_prog__free(p);
 		dz_prog__new(good, 7, DZ_PROG_PREDICATE, &p);
-		is_int(dz_prog__run(p, &ctx, sizeof(ctx), &o, &r0, &st), 0, "helper into the stack");
+		is_int(dz_prog__run(p, &ctx, sizeof(ctx), &o, &r0, &st), 0,
+		       "helper into the stack");
 		is_u64(r0, 0x2a, "value read by the helper");
 		is_u64(st.helper_calls, 1, "one helper call counted");
 		is_int(dz_prog__run(p, &ctx, sizeof(ctx) - 8, &o, &r0, NULL), -EINVAL,

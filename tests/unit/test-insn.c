@@ -31,7 +31,7 @@ static void bad(struct bpf_insn insn, const char *why_substr)
 
 int main(void)
 {
-	struct bpf_insn two[2] = { BPF_LD_IMM64(BPF_REG_3, 0x1122334455667788ULL) };
+	struct bpf_insn two[2] = {BPF_LD_IMM64(BPF_REG_3, 0x1122334455667788ULL)};
 	struct bpf_insn prog[4];
 	char buf[128];
 	int n;
@@ -128,7 +128,7 @@ int main(void)
 	bad(BPF_RAW_INSN(BPF_JMP | BPF_JEQ | BPF_X, 1, 2, 0, 1), "reserved");
 	bad(BPF_RAW_INSN(BPF_JMP | BPF_JCOND, 0, 0, 0, 0), "may_goto");
 	{
-		struct bpf_insn map[2] = { BPF_LD_IMM64_RAW(1, BPF_PSEUDO_MAP_FD, 3) };
+		struct bpf_insn map[2] = {BPF_LD_IMM64_RAW(1, BPF_PSEUDO_MAP_FD, 3)};
 
 		n = dz_insn__snprint(buf, sizeof(buf), map, 2);
 		ok(n < 0 && strstr(buf, "pseudo"), "lddw with a map fd is refused: %s", buf);
@@ -141,7 +141,7 @@ int main(void)
 	/* Whole-program structure. */
 	prog[0] = BPF_JMP_IMM(BPF_JEQ, 1, 0, 1);
 	prog[1] = BPF_LD_IMM64_RAW(0, 0, 0);
-	prog[2] = (struct bpf_insn){ 0 };
+	prog[2] = (struct bpf_insn){0};
 	prog[3] = BPF_EXIT_INSN();
 	prog[1].code = BPF_LD | BPF_IMM | BPF_DW;
 	n = dz_prog__check(prog, 4, buf, sizeof(buf));

@@ -14,10 +14,10 @@
 #include "synth-guest.h"
 #include "tap.h"
 
-#define RFLAGS_IF (1ULL << 9)
-#define CR0_PG (1ULL << 31)
-#define EFER_LMA (1ULL << 10)
-#define PERCPU_VA 0xffff888000100000ULL
+#define RFLAGS_IF  (1ULL << 9)
+#define CR0_PG	   (1ULL << 31)
+#define EFER_LMA   (1ULL << 10)
+#define PERCPU_VA  0xffff888000100000ULL
 #define PERCPU_GPA 0x500000ULL
 
 static struct dz_prog *prog;
@@ -33,7 +33,7 @@ static void set_percpu(uint32_t preempt, uint32_t irq)
 
 static void expect(const struct dz_pred_ctx *ctx, uint64_t want, const char *name)
 {
-	struct dz_run_opts opts = { .ops = &ops, .checked = !verified };
+	struct dz_run_opts opts = {.ops = &ops, .checked = !verified};
 	struct dz_pred_ctx copy = *ctx;
 	uint64_t r0 = 0xdead;
 	int ret = dz_prog__run(prog, &copy, sizeof(copy), &opts, &r0, NULL);
@@ -54,7 +54,7 @@ static void expect(const struct dz_pred_ctx *ctx, uint64_t want, const char *nam
 int main(void)
 {
 	const char *build = getenv("DZ_BUILD");
-	struct dz_pred_ctx ctx = { 0 };
+	struct dz_pred_ctx ctx = {0};
 	char path[512], err[512];
 	uint64_t pt;
 	int ret;
@@ -72,7 +72,7 @@ int main(void)
 		ret = dz_prog__verify(prog, log, sizeof(log), 1);
 		if (!ok(ret == 0, "the verifier accepts the reference predicate"))
 			diag("%s", log);
-		verified = ret == 0;	/* if not, the runs below are checked ones */
+		verified = ret == 0; /* if not, the runs below are checked ones */
 		ok(prog->verified == verified, "prog->verified set on acceptance");
 	}
 
@@ -81,15 +81,15 @@ int main(void)
 	ctx.cr3 = sg_alloc(g);
 	ctx.cr0 = CR0_PG | 1;
 	ctx.efer = EFER_LMA | (1 << 8);
-	ctx.cr4 = 1 << 5;	/* PAE */
+	ctx.cr4 = 1 << 5; /* PAE */
 	pt = sg_map(g, ctx.cr3, 4, PERCPU_VA, PERCPU_GPA, 4096);
 	ctx.gs_base = PERCPU_VA;
-	ctx.kernel_gs_base = 0x7f0000001000ULL;	/* a user GS base: unmapped */
+	ctx.kernel_gs_base = 0x7f0000001000ULL; /* a user GS base: unmapped */
 	set_percpu(0, 0);
 
 	ctx.cpl = 3;
 	ctx.rflags = RFLAGS_IF | 2;
-	ctx.gs_base = 0x7f0000001000ULL;	/* in ring 3, GS is the user's */
+	ctx.gs_base = 0x7f0000001000ULL; /* in ring 3, GS is the user's */
 	ctx.kernel_gs_base = PERCPU_VA;
 	expect(&ctx, 1, "ring 3, IF=1");
 	ctx.rflags = 2;
