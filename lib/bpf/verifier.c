@@ -19,6 +19,8 @@
 
 #define DZ_LOG_CAP	(32u << 20)	/* in-memory log; older lines dropped beyond */
 
+uint32_t dz_verifier_insn_limit = BPF_COMPLEXITY_LIMIT_INSNS;
+
 /* ---- log ---- */
 
 static void log_write(struct dz_verifier_env *env, const char *s, size_t n)
@@ -846,7 +848,7 @@ static int do_check(struct dz_verifier_env *env)
 		u8 kind = env->aux[idx].kind;
 		bool done = false, dead = false;
 
-		if (++env->insn_processed > BPF_COMPLEXITY_LIMIT_INSNS)
+		if (++env->insn_processed > dz_verifier_insn_limit)
 			return verbose_err(env, -E2BIG, "BPF program is too large. Processed %llu insn",
 					   (unsigned long long)env->insn_processed);
 		env->aux[idx].seen = 1;
@@ -1042,8 +1044,8 @@ int dz_prog__verify(struct dz_prog *prog, char *log, size_t log_size, uint32_t l
 	if (err)
 		goto out;
 	verbose(&env,
-		"processed %llu insns (limit %d) max_states_per_insn %u total_states %u peak_states %u mark_read 0\n",
-		(unsigned long long)env.insn_processed, BPF_COMPLEXITY_LIMIT_INSNS,
+		"processed %llu insns (limit %u) max_states_per_insn %u total_states %u peak_states %u mark_read 0\n",
+		(unsigned long long)env.insn_processed, dz_verifier_insn_limit,
 		env.max_states_per_insn, env.total_states, env.peak_states);
 	prog->verified = true;
 out:

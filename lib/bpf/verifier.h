@@ -46,6 +46,13 @@ typedef int64_t s64;
 #define STACK_SLOTS		(MAX_BPF_STACK / BPF_REG_SIZE)
 #define BPF_COMPLEXITY_LIMIT_INSNS	1000000	/* processed insns, as the kernel's */
 #define BPF_COMPLEXITY_LIMIT_JMP_SEQ	8192	/* pending branches */
+
+/*
+ * The processed-insn limit in force: BPF_COMPLEXITY_LIMIT_INSNS unless a test
+ * (the fuzzer, to keep its throughput) lowers it. Lowering it only makes the
+ * verifier reject more: never a soundness knob.
+ */
+extern uint32_t dz_verifier_insn_limit;
 #define DZ_MAX_STATES_PER_INSN	64		/* explored states kept per prune point */
 #define DZ_MAX_STORED_STATES	16384		/* explored states kept in total */
 #define BPF_MAX_VAR_OFF		(1 << 29)	/* bound on constant pointer offsets */

@@ -31,6 +31,7 @@ struct vcase {
 	int result;			/* ACCEPT or REJECT */
 	int err;			/* expected errno on REJECT (negative) */
 	const char *errstr;		/* substring expected in the log on REJECT */
+	int slow;			/* verify at log level 0 only (expensive cases) */
 	int check_retval;
 	uint64_t retval;		/* r0 of a run on the runner's synthetic context */
 };

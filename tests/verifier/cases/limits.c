@@ -17,6 +17,6 @@
 },
 {
 	"limits: 2^30 distinct states hit the complexity limit",
-	.fill = fill_diamonds_exploding,
+	.fill = fill_diamonds_exploding, .slow = 1,
 	.result = REJECT, .err = -E2BIG, .errstr = "BPF program is too large. Processed 1000001 insn",
 },

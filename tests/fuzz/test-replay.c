@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Verifier soundness, the part `make check` runs (TAP):
+ *  - replays every input in tests/fuzz/regressions/ (programs that once
+ *    escaped, or stressed the verifier) through the fuzz harness;
+ *  - a short deterministic fuzz smoke: random inputs and byte-mutated
+ *    verifier-corpus programs, every accepted one run and checked for an
+ *    escape exactly as the libFuzzer target does (harness.h).
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "fuzz/harness.h"
+#include "verifier/all-cases.h"
+
+#define SMOKE_RANDOM	50000
+#define SMOKE_MUTANTS	40	/* per corpus program */
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void replay_dir(const char *dir)
+{
+	struct dirent **names;
+	int n, i;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		ok(0, "regressions: cannot read %s", dir);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char path[4400], why[256] = "";
+		uint8_t buf[2 + 8 * FUZZ_MAX_INSNS];
+		size_t len;
+		FILE *f;
+
+		if (names[i]->d_name[0] == '.' || !strcmp(names[i]->d_name, "README")) {
+			free(names[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		f = fopen(path, "rb");
+		len = f ? fread(buf, 1, sizeof(buf), f) : 0;
+		if (f)
+			fclose(f);
+		if (!ok(f && !dz_fuzz_one(buf, len, why, sizeof(why)), "regression %s",
+			names[i]->d_name))
+			diag("%s", why[0] ? why : "cannot read the file");
+		free(names[i]);
+	}
+	free(names);
+}
+
+static int smoke_one(const uint8_t *buf, size_t len, unsigned int *escapes)
+{
+	char why[256];
+
+	if (dz_fuzz_one(buf, len, why, sizeof(why))) {
+		if (++*escapes <= 5) {
+			size_t i;
+
+			diag("escape: %s; input:", why);
+			for (i = 0; i < len; i += 16) {
+				char line[64] = "";
+				size_t j;
+
+				for (j = i; j < len && j < i + 16; j++)
+					snprintf(line + strlen(line), sizeof(line) - strlen(line),
+						 "%02x", buf[j]);
+				diag("  %s", line);
+			}
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * test-replay [N [SEED]]: N random programs in the smoke (default SMOKE_RANDOM),
+ * e.g. for a long uninstrumented campaign: build/tests/fuzz/test-replay 10000000 7
+ */
+int main(int argc, char **argv)
+{
+	const char *src = getenv("DZ_SRC");
+	unsigned long long nrandom = argc > 1 ? strtoull(argv[1], NULL, 0) : SMOKE_RANDOM;
+	unsigned long long r;
+	char dir[4096];
+	uint8_t buf[2 + 8 * 64];
+	unsigned int escapes = 0, i, k;
+	size_t t, ncases = sizeof(tests) / sizeof(tests[0]);
+	struct fuzz_stats before;
+
+	snprintf(dir, sizeof(dir), "%s/tests/fuzz/regressions", src ? src : ".");
+	replay_dir(dir);
+
+	if (argc > 2)
+		rng ^= strtoull(argv[2], NULL, 0) * 0x9e3779b97f4a7c15ull;
+	before = fuzz_stats;
+	for (r = 0; r < nrandom; r++) {
+		size_t len = 2 + 8 * (1 + next_rand() % ((next_rand() & 1) ? 8 : 48));
+
+		for (k = 0; k < len; k += 8) {
+			uint64_t r = next_rand();
+
+			memcpy(buf + k, &r, len - k < 8 ? len - k : 8);
+		}
+		smoke_one(buf, len, &escapes);
+	}
+	for (t = 0; t < ncases; t++) {
+		const struct vcase *c = &tests[t];
+		size_t len = c->len ? c->len : MAX_TEST_INSNS;
+
+		if (c->fill)
+			continue;
+		while (!c->len && len && !c->insns[len - 1].code && !c->insns[len - 1].imm &&
+		       !c->insns[len - 1].dst_reg && !c->insns[len - 1].off)
+			len--;
+		for (i = 0; i < SMOKE_MUTANTS; i++) {
+			size_t blen = 2 + 8 * len, flips = 1 + next_rand() % 3, f;
+
+			buf[0] = (uint8_t)((c->type == DZ_PROG_MEM) | ((c->mem_size / 8) << 1));
+			buf[1] = (uint8_t)next_rand();
+			memcpy(buf + 2, c->insns, 8 * len);
+			for (f = 0; f < flips; f++) {
+				size_t pos = 2 + next_rand() % (blen - 2);
+
+				if (next_rand() & 1)
+					buf[pos] ^= (uint8_t)(1u << (next_rand() % 8));
+				else
+					buf[pos] = (uint8_t)next_rand();
+			}
+			smoke_one(buf, blen, &escapes);
+		}
+	}
+	is_int(escapes, 0, "fuzz smoke: no accepted program escapes");
+	diag("fuzz smoke: %llu programs, %llu accepted, %llu insns run",
+	     (unsigned long long)(fuzz_stats.runs - before.runs),
+	     (unsigned long long)(fuzz_stats.accepted - before.accepted),
+	     (unsigned long long)(fuzz_stats.insns_run - before.insns_run));
+	ok(fuzz_stats.accepted - before.accepted > 1000,
+	   "fuzz smoke: the generator reaches accepted programs (%llu)",
+	   (unsigned long long)(fuzz_stats.accepted - before.accepted));
+	return done_testing();
+}
