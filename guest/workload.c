@@ -25,6 +25,7 @@ struct params {
 	u64 passes;
 	u64 seed;
 	u64 snapshot;
+	u64 kthreads;		/* per vCPU, atomic walkers in ring 0 (atomic, mixed) */
 };
 
 struct result {
@@ -75,7 +76,7 @@ static void bad_params(const char *why, const char *spec)
 {
 	printk("workload '%s': %s\n", spec, why);
 	printk("usage: scan|syscall|atomic|mixed|crash|hang|spin[:tasks=N,size=BYTES,kbuf=BYTES,abuf=BYTES,"
-	       "passes=N,seed=N]\n");
+	       "passes=N,seed=N,kthreads=N]\n");
 	power_off(DZ_STATUS_BAD_PARAMS, 0, 0);
 }
 
@@ -90,6 +91,7 @@ static void parse(const char *spec, struct params *p)
 	p->abuf = 4UL << 20;
 	p->passes = 2;
 	p->seed = 1;
+	p->kthreads = 1;
 	for (n = 0; s[n] && s[n] != ':'; n++)
 		;
 	if (n == 4 && !strncmp(s, "scan", 4))
@@ -145,13 +147,16 @@ static void parse(const char *spec, struct params *p)
 			p->passes = v;
 		else if (KEY("seed"))
 			p->seed = v;
+		else if (KEY("kthreads"))
+			p->kthreads = v;
 		else
 			bad_params("unknown parameter", spec);
 #undef KEY
 		s = end;
 	}
-	if (p->tasks < 1 || p->tasks * nr_cpus > MAX_TASKS - GUEST_MAX_CPUS)
-		bad_params("tasks must be 1..(224 / vCPUs)", spec);
+	if (p->tasks < 1 || p->kthreads > 4 ||
+	    (p->tasks + p->kthreads) * nr_cpus > MAX_TASKS - GUEST_MAX_CPUS)
+		bad_params("tasks + kthreads must be 1..(224 / vCPUs), kthreads 0..4", spec);
 	if (p->passes < 1 || p->passes > 1000)
 		bad_params("passes must be 1..1000", spec);
 	if (p->size < PAGE_SIZE || p->kbuf < PAGE_SIZE || p->abuf < PAGE_SIZE)
@@ -173,6 +178,55 @@ static void *ualloc_or_die(u64 size, u64 align, const char *what)
 		power_off(DZ_STATUS_NO_MEMORY, 0, 0);
 	}
 	return p;
+}
+
+static void __attribute__((noinline)) sys_barrier(void);
+static void __attribute__((noreturn, noinline)) task_done(u64 checksum, u64 expected, u32 how);
+
+/*
+ * A kernel thread that reads one word per page of its slice of abuf with
+ * preemption disabled (IF = 1), like a kernel walking a big table under a
+ * spinlock: faults there must never become asynchronous. It computes what it
+ * must find (in ring 0, ~30 instructions a page) and takes part in the
+ * barriers and the result like a task.
+ */
+static void katomic_main(void *arg)
+{
+	struct uarg *a = arg;
+	u64 h = a->id, e = a->id;
+
+	cli();
+	sys_barrier(); /* the ring-3 tasks filled abuf */
+	sys_barrier(); /* the snapshot point */
+	sti();
+	for (u64 pass = 0; pass < a->passes; pass++) {
+		for (u64 done = 0; done < a->nr_pages; done += CHUNK_PAGES) {
+			u64 first = a->first_page + done, sum = 0, want = 0;
+			u64 n = a->nr_pages - done < CHUNK_PAGES ? a->nr_pages - done : CHUNK_PAGES;
+
+			preempt_disable();
+			for (u64 i = 0; i < n; i++) {
+				u64 page = first + i, off = page * 512 + wl_atomic_off(page, pass + 1);
+
+				sum = (sum ^ abuf[off]) + page;
+			}
+			preempt_enable();
+			for (u64 i = 0; i < n; i++) {
+				u64 page = first + i, off = page * 512 + wl_atomic_off(page, pass + 1);
+
+				want = (want ^ wl_gen(a->seed, REGION_ABUF, off)) + page;
+			}
+			h = wl_mix(h, sum);
+			e = wl_mix(e, want);
+			if (this_cpu()->need_resched) {
+				cli();
+				yield();
+				sti();
+			}
+		}
+	}
+	cli();
+	task_done(h, e, 0);
 }
 
 void workload_setup(const char *spec)
@@ -224,10 +278,32 @@ void workload_setup(const char *spec)
 		task_create_user(cpu, (void (*)(void *))user_task_main, a,
 				 (u64)ustack + USTACK_SIZE);
 	}
+	/* kernel threads walking abuf, one slice per CPU each */
+	if (!count[WL_ATOMIC])
+		p.kthreads = 0;
+	for (u32 c = 0; c < nr_cpus; c++) {
+		for (u32 k = 0; k < p.kthreads; k++) {
+			struct uarg *a = kalloc(sizeof(*a), 64);
+			u64 slices = nr_cpus * p.kthreads, j = c * p.kthreads + k;
+
+			if (!a)
+				panic("out of kernel memory for kernel threads");
+			a->id = nr_tasks + j;
+			a->cpu = c;
+			a->kind = WL_ATOMIC;
+			a->seed = p.seed;
+			a->passes = p.passes;
+			a->first_page = abuf_pages * j / slices;
+			a->nr_pages = abuf_pages * (j + 1) / slices - a->first_page;
+			task_create_kthread(c, katomic_main, a);
+		}
+	}
+	printk("%u tasks (scan %u, syscall %u, atomic %u) + %lu kernel threads, %lu passes, "
+	       "kbuf %lu KiB, abuf %lu KiB\n",
+	       nr_tasks, count[WL_SCAN], count[WL_SYSCALL], count[WL_ATOMIC], p.kthreads * nr_cpus,
+	       p.passes, kbuf_pages * 4, abuf_pages * 4);
+	nr_tasks += p.kthreads * nr_cpus;
 	live_tasks = nr_tasks;
-	printk("%u tasks (scan %u, syscall %u, atomic %u), %lu passes, kbuf %lu KiB, abuf %lu KiB\n",
-	       nr_tasks, count[WL_SCAN], count[WL_SYSCALL], count[WL_ATOMIC], p.passes,
-	       kbuf_pages * 4, abuf_pages * 4);
 }
 
 /* Preemptible ring 0: IF=1, preempt_count 0. One 64-byte record per page,
