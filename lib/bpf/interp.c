@@ -188,6 +188,7 @@ interp(const struct dz_prog *prog, void *ctx, uint64_t ctx_len, const struct dz_
 			goto out;
 		}
 		if (++nexec > budget) {
+			nexec--;	/* the one over budget did not run */
 			err = -E2BIG;
 			goto out;
 		}

@@ -326,7 +326,7 @@ static void calls_and_limits(void)
 		uint64_t buf[1];
 		ret = dz_prog__run(prog, buf, 8, &opts, &r0, &st);
 		is_int(ret, -E2BIG, "budget exhausted");
-		is_u64(st.insns, 11, "stopped after budget + 1 instructions");
+		is_u64(st.insns, 10, "stopped after exactly the budget of instructions");
 		prog->verified = true;
 		prog->mem_size = 16;
 		opts.checked = false;
