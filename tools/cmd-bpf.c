@@ -267,7 +267,7 @@ static void usage_run(FILE *f)
 	fprintf(
 	    f,
 	    "usage: doze bpf run [--mem FILE | --ctx FILE [--guest-mem FILE]] [--no-verify]\n"
-	    "                    [--budget N] [--sec SEC] PROG\n\n"
+	    "                    [--budget N] [--stats] [--sec SEC] PROG\n\n"
 	    "Runs PROG with r1 = pointer to the memory buffer (or context) and r2 = its\n"
 	    "length, and prints the final r0 as 0x... on the last line.\n\n"
 	    "      --mem FILE        r1 = a writable copy of FILE (memory program, no helpers)\n"
@@ -278,7 +278,9 @@ static void usage_run(FILE *f)
 	    "      --budget N        executed-instruction limit (default %u)\n"
 	    "      --stats           print instructions executed and helper calls\n"
 	    "      --sec SEC         ELF section of the program (default: the first)\n"
-	    "Without --mem or --ctx, r1 points to an empty buffer.\n",
+	    "Without --mem or --ctx, r1 points to an empty buffer. Unless --no-verify, the\n"
+	    "program is verified first: as a predicate with --ctx, else as a memory program\n"
+	    "on a buffer of the file's size.\n",
 	    DZ_DEFAULT_BUDGET);
 }
 
