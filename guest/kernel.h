@@ -53,10 +53,11 @@ typedef unsigned long size_t;
 #define PC_PREEMPT		DZ_PERCPU_PREEMPT_COUNT
 #define PC_IRQ_DEPTH		DZ_PERCPU_IRQ_DEPTH
 #define PC_CPU			DZ_PERCPU_CPU
-#define PC_NEED_RESCHED		28
-#define PC_TICKS		32
-#define PC_NR_READY		40
-#define PC_TSS_RSP0		64	/* address of this CPU's tss.rsp0 */
+/* guest-private fields start at DZ_PERCPU_FIXED_END (percpu.h reserves 28..63) */
+#define PC_NEED_RESCHED		64
+#define PC_TICKS		72
+#define PC_NR_READY		80
+#define PC_TSS_RSP0		104	/* address of this CPU's tss.rsp0 */
 
 #define T_KSP		0
 #define T_KSTACK_TOP	8
@@ -100,13 +101,15 @@ struct percpu {
 	u32 preempt_count;	   /* 16 */
 	u32 irq_depth;		   /* 20 */
 	u32 cpu;		   /* 24 */
-	u32 need_resched;	   /* 28 */
-	u64 ticks;		   /* 32 */
-	u32 nr_ready;		   /* 40 */
+	u32 reserved[9];	   /* 28..63: reserved by percpu.h */
+	u32 need_resched;	   /* 64 */
 	u32 pad0;
-	struct task *rq_head;	   /* 48 */
-	struct task *rq_tail;	   /* 56 */
-	u64 *tss_rsp0;		   /* 64: &tss.rsp0 */
+	u64 ticks;		   /* 72 */
+	u32 nr_ready;		   /* 80 */
+	u32 pad1;
+	struct task *rq_head;	   /* 88 */
+	struct task *rq_tail;	   /* 96 */
+	u64 *tss_rsp0;		   /* 104: &tss.rsp0 */
 	struct task *idle;
 	u64 ready_early;	   /* tokens whose page-ready came before the sleeper */
 	struct task *waiters[DZ_MAX_TOKENS]; /* token & 63 -> sleeping task */
