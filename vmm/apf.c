@@ -233,6 +233,24 @@ static bool string_insn(struct apf_vcpu *v, const struct kvm_regs *regs,
 	return true;
 }
 
+/*
+ * Injects an exception for the next entry. KVM would deliver an interrupt
+ * queued for the same entry right after it, on the handler's first
+ * instruction (before its swapgs, with IF = 0): tell the VMM core's injector
+ * the guest cannot take one now, so it asks for an interrupt window instead.
+ */
+static int inject_exception(struct apf_vcpu *v, uint8_t vector, bool has_err, uint32_t err)
+{
+	struct kvm_run *run = vcpu__kvm_run(v->vcpu);
+	int r = vcpu__inject_exception(v->vcpu, vector, has_err, err);
+
+	if (!r) {
+		run->if_flag = 0;
+		run->ready_for_interrupt_injection = 0;
+	}
+	return r;
+}
+
 /* ---- lost pages ----------------------------------------------------------- */
 
 static uint32_t err_code(int status)
@@ -279,13 +297,20 @@ static int deliver_lost(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 	};
 	err = gm_write(v, v->ve_gpa, &ve, sizeof(ve));
 	if (!err)
-		err = vcpu__inject_exception(v->vcpu, DZ_VEC_VE, false, 0);
+		err = inject_exception(v, DZ_VEC_VE, false, 0);
 	if (err)
 		return err;
 	v->errors++;
 	trace(a, "vCPU %d: page %#llx lost: error event delivered", v->idx,
 	      (unsigned long long)gpa);
 	return 1;
+}
+
+static void fill_mmio(struct dz_apf *a, struct kvm_run *run)
+{
+	uint64_t gpa = run->mmio.phys_addr;
+
+	memcpy(run->mmio.data, a->ram + gpa, run->mmio.len);
 }
 
 /* ---- page not present ------------------------------------------------------ */
@@ -319,6 +344,19 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 		*why = DZ_SYNC_TOKEN_LIMIT;
 		return 0;
 	}
+	/*
+	 * page_done() marks the tokens of a page under the table's lock after the
+	 * page's state became final; a page that got there before our token did
+	 * is seen here instead (the lock orders the two).
+	 */
+	if (apf__page_state(a, gpa) != DZ_PAGE_MISSING &&
+	    apf__page_state(a, gpa) != DZ_PAGE_INFLIGHT) {
+		dz_tokens__cancel(&v->tokens, token);
+		v->early++;
+		if (kind == APF_MMIO_READ && apf__page_state(a, gpa) == DZ_PAGE_PRESENT)
+			fill_mmio(a, vcpu__kvm_run(v->vcpu));
+		return 1;	/* a lost page is reported when the access runs again */
+	}
 	if (kind == APF_MMIO_READ) {
 		err = rollback(v, regs);
 		if (err) {
@@ -341,7 +379,7 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 		};
 		err = gm_write(v, v->ve_gpa, &ve, sizeof(ve));
 		if (!err)
-			err = vcpu__inject_exception(v->vcpu, DZ_VEC_VE, false, 0);
+			err = inject_exception(v, DZ_VEC_VE, false, 0);
 	} else {
 		struct kvm_sregs s = *sregs;
 
@@ -351,7 +389,7 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 		if (!err)
 			err = ioctl(vcpu__fd(v->vcpu), KVM_SET_SREGS, &s) ? -errno : 0;
 		if (!err)
-			err = vcpu__inject_exception(v->vcpu, 14, true, 0);
+			err = inject_exception(v, 14, true, 0);
 	}
 	if (err)
 		return err;
@@ -378,12 +416,6 @@ static uint64_t kernel_gs_base(struct apf_vcpu *v)
 	return m.e.data;
 }
 
-static void fill_mmio(struct dz_apf *a, struct kvm_run *run)
-{
-	uint64_t gpa = run->mmio.phys_addr;
-
-	memcpy(run->mmio.data, a->ram + gpa, run->mmio.len);
-}
 
 /* A fault on gpa became visible on v's thread. Returns 1 handled, < 0 fatal. */
 static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, struct kvm_run *run)
@@ -589,8 +621,7 @@ static void s_page_done(void *opaque, uint64_t gpa, int status)
 	for (int i = 0; i < a->nr; i++) {
 		struct apf_vcpu *v = &a->v[i];
 
-		/* unlocked peek: a token is allocated before its page can be waited for */
-		if (v->tokens.outstanding && dz_tokens__page_arrived(&v->tokens, pfn, t) > 0)
+		if (dz_tokens__page_arrived(&v->tokens, pfn, t) > 0)
 			vcpu__kick(v->vcpu);
 	}
 	pthread_mutex_lock(&a->wait_lock);
