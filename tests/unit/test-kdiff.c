@@ -26,6 +26,7 @@
 
 #define NPROGS	3000	/* ALU and branches only */
 #define NMEMPROGS 1000	/* ... plus stack loads, stores and atomics */
+#define NCALLPROGS 1000	/* ... plus bpf-to-bpf calls */
 #define MAXLEN	96
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;	/* fixed seed: reproducible */
@@ -109,40 +110,64 @@ static int krun(int fd, uint32_t *retval)
 	return ret;
 }
 
-/* Runs in the kernel: 0 and the 64-bit r0, or -errno (log in log_buf). */
-static int kernel_r0(const struct bpf_insn *body, uint32_t n, uint64_t *r0)
+/*
+ * A generated program: the main function, and optionally one subprogram
+ * called from it (bpf-to-bpf calls, imm fixed up when composed).
+ */
+struct gprog {
+	struct bpf_insn main[MAXLEN + 16], callee[MAXLEN + 16];
+	uint32_t nmain, ncallee;
+};
+
+/*
+ * main, then the tail ("exit", or with hi "r0 >>= 32; exit": jumps to the
+ * tail land on its first instruction), then the subprogram.
+ */
+static uint32_t compose(const struct gprog *g, bool hi, struct bpf_insn *out)
 {
-	struct bpf_insn prog[MAXLEN + 4];
-	uint32_t lo, hi;
+	uint32_t n = g->nmain, base;
+
+	memcpy(out, g->main, n * sizeof(*out));
+	if (hi)
+		out[n++] = BPF_ALU64_IMM(BPF_RSH, 0, 32);
+	out[n++] = BPF_EXIT_INSN();
+	base = n;
+	memcpy(out + n, g->callee, g->ncallee * sizeof(*out));
+	n += g->ncallee;
+	for (uint32_t i = 0; i < g->nmain; i++)
+		if (out[i].code == (BPF_JMP | BPF_CALL) && out[i].src_reg == BPF_PSEUDO_CALL)
+			out[i].imm = (int32_t)(base - (i + 1));
+	return n;
+}
+
+static int kernel_half(const struct gprog *g, bool hi, uint32_t *half)
+{
+	struct bpf_insn prog[2 * (MAXLEN + 16) + 4];
+	uint32_t n = compose(g, hi, prog);
 	int fd, ret;
 
-	memcpy(prog, body, n * sizeof(*body));
-	prog[n] = BPF_EXIT_INSN();
-	fd = kload(prog, n + 1, false);
+	fd = kload(prog, n, false);
 	if (fd < 0) {
 		ret = -errno;
-		kload(prog, n + 1, true);
+		kload(prog, n, true);
 		return ret;
 	}
-	ret = krun(fd, &lo);
+	ret = krun(fd, half);
 	close(fd);
-	if (ret)
-		return -errno;
-	/* Jumps to the tail land on "r0 >>= 32" here, on "exit" above. */
-	prog[n] = BPF_ALU64_IMM(BPF_RSH, 0, 32);
-	prog[n + 1] = BPF_EXIT_INSN();
-	fd = kload(prog, n + 2, false);
-	if (fd < 0) {
-		ret = -errno;
-		kload(prog, n + 2, true);
-		return ret;
-	}
-	ret = krun(fd, &hi);
-	close(fd);
-	if (ret)
-		return -errno;
-	*r0 = (uint64_t)hi << 32 | lo;
-	return 0;
+	return ret ? -errno : 0;
+}
+
+/* Runs in the kernel: 0 and the 64-bit r0, or -errno (log in log_buf). */
+static int kernel_r0(const struct gprog *g, uint64_t *r0)
+{
+	uint32_t lo, hi;
+	int ret = kernel_half(g, false, &lo);
+
+	if (!ret)
+		ret = kernel_half(g, true, &hi);
+	if (!ret)
+		*r0 = (uint64_t)hi << 32 | lo;
+	return ret;
 }
 
 static unsigned int verified_runs;
@@ -151,18 +176,16 @@ static unsigned int verified_runs;
  * r0 from doze's checked interpreter; if doze's verifier accepts the program,
  * the fast interpreter must give the same r0 (else -EDOM).
  */
-static int doze_r0(const struct bpf_insn *body, uint32_t n, uint64_t *r0)
+static int doze_r0(const struct gprog *g, uint64_t *r0)
 {
-	struct bpf_insn prog[MAXLEN + 1];
+	struct bpf_insn prog[2 * (MAXLEN + 16) + 4];
 	struct dz_run_opts opts = { .checked = true };
 	uint8_t pkt[64] = { 0 };
 	struct dz_prog *p;
 	uint64_t fast;
 	int ret;
 
-	memcpy(prog, body, n * sizeof(*body));
-	prog[n] = BPF_EXIT_INSN();
-	ret = dz_prog__new(prog, n + 1, DZ_PROG_MEM, &p);
+	ret = dz_prog__new(prog, compose(g, false, prog), DZ_PROG_MEM, &p);
 	if (ret)
 		return ret;
 	p->mem_size = sizeof(pkt);
@@ -176,6 +199,17 @@ static int doze_r0(const struct bpf_insn *body, uint32_t n, uint64_t *r0)
 	}
 	dz_prog__free(p);
 	return ret;
+}
+
+static void print_prog(const struct gprog *g)
+{
+	struct bpf_insn prog[2 * (MAXLEN + 16) + 4];
+	struct dz_prog *dp;
+
+	if (!dz_prog__new(prog, compose(g, false, prog), DZ_PROG_MEM, &dp)) {
+		dz_prog__disasm(dp, stdout);
+		dz_prog__free(dp);
+	}
 }
 
 static const uint8_t alu_ops[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR,	BPF_AND, BPF_LSH,
@@ -254,16 +288,10 @@ static struct bpf_insn rand_mem(void)
 	}
 }
 
-/*
- * A random program of n slots, all jumps forward to at most n (the tail).
- * With mem, it also loads, stores and runs atomics on its stack.
- */
-static uint32_t gen(struct bpf_insn *p, uint32_t max, bool mem)
+/* Gives registers first..last values (mov, mov32 or lddw). */
+static uint32_t init_regs(struct bpf_insn *p, uint32_t n, int first, int last)
 {
-	uint32_t n = 0, len = 20 + below(max - 30);
-
-	/* Every register r0..r9 gets a value first (r1 held the context). */
-	for (int r = 0; r < 10; r++) {
+	for (int r = first; r <= last; r++) {
 		uint64_t v = interesting();
 
 		if (below(3)) {
@@ -275,13 +303,21 @@ static uint32_t gen(struct bpf_insn *p, uint32_t max, bool mem)
 			p[n++] = below(2) ? BPF_MOV64_IMM(r, (int32_t)v) : BPF_MOV32_IMM(r, (int32_t)v);
 		}
 	}
-	/* The stack the memory ops use starts initialised (the kernel insists). */
-	for (int k = 1; mem && k <= 8; k++)
-		p[n++] = BPF_STX_MEM(BPF_DW, BPF_REG_10, k % 10, -8 * k);
+	return n;
+}
+
+/*
+ * Appends random instructions to p[n..] until at least len; every jump goes
+ * forward to at most len (the tail after the body). With mem: stack accesses;
+ * with calls: calls of the subprogram, each followed by new values for r1-r5,
+ * which the call clobbered.
+ */
+static uint32_t gen_body(struct bpf_insn *p, uint32_t n, uint32_t len, bool mem, bool calls)
+{
 	while (n < len) {
 		uint32_t room = len - n;	/* slots up to the tail */
 
-		switch (below(mem ? 12 : 8)) {
+		switch (below(mem ? 13 : 8)) {
 		case 0: case 1: {	/* conditional jump, maybe to the tail */
 			uint8_t cls = below(2) ? BPF_JMP : BPF_JMP32, op = jmp_ops[below(11)];
 			int16_t off = (int16_t)below(room < 6 ? room : 6);
@@ -311,6 +347,13 @@ static uint32_t gen(struct bpf_insn *p, uint32_t max, bool mem)
 		case 8: case 9: case 10: case 11:
 			p[n++] = rand_mem();
 			break;
+		case 12:
+			if (calls && room >= 6) {
+				p[n++] = BPF_CALL_REL(0);	/* target set by compose() */
+				n = init_regs(p, n, 1, 5);
+				break;
+			}
+			/* fallthrough */
 		default:
 			p[n++] = rand_alu();
 			break;
@@ -318,13 +361,14 @@ static uint32_t gen(struct bpf_insn *p, uint32_t max, bool mem)
 	}
 	/* A jump must not land on the second slot of an lddw: aim at its first. */
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t cls = BPF_CLASS(p[i].code);
+		uint8_t cls = BPF_CLASS(p[i].code), op = BPF_OP(p[i].code);
 
 		if (p[i].code == (BPF_LD | BPF_IMM | BPF_DW)) {
 			i++;
 			continue;
 		}
-		if ((cls == BPF_JMP || cls == BPF_JMP32) && p[i].code != (BPF_JMP32 | BPF_JA)) {
+		if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_CALL && op != BPF_EXIT &&
+		    p[i].code != (BPF_JMP32 | BPF_JA)) {
 			uint32_t t = i + 1 + p[i].off;
 
 			if (t < n && t > 0 && p[t - 1].code == (BPF_LD | BPF_IMM | BPF_DW) &&
@@ -332,10 +376,49 @@ static uint32_t gen(struct bpf_insn *p, uint32_t max, bool mem)
 				p[i].off--;
 		}
 	}
+	return n;
+}
+
+/*
+ * family 0: ALU and branches; 1: plus stack loads, stores and atomics;
+ * 2: plus calls of a subprogram that gets r1-r5 as arguments, sets r0 and
+ * r6-r9 of its own (the caller's r6-r9 must survive) and uses its own stack.
+ */
+static void gen(struct gprog *g, int family)
+{
+	bool mem = family >= 1, calls = family == 2;
+	struct bpf_insn *p = g->main;
+	uint32_t n;
+
+	/* Every register r0..r9 gets a value first (r1 held the context). */
+	n = init_regs(p, 0, 0, 9);
+	/* The stack the memory ops use starts initialised (the kernel insists). */
+	for (int k = 1; mem && k <= 8; k++)
+		p[n++] = BPF_STX_MEM(BPF_DW, BPF_REG_10, k % 10, -8 * k);
+	if (calls) {
+		/* At least one call, or the subprogram is unreachable. */
+		p[n++] = BPF_CALL_REL(0);
+		n = init_regs(p, n, 1, 5);
+	}
+	n = gen_body(p, n, 20 + below(MAXLEN - 42), mem, calls);
 	/* Fold everything into r0 so no computation is dead. */
 	for (int r = 1; r < 10; r++)
 		p[n++] = BPF_ALU64_REG(below(2) ? BPF_XOR : BPF_ADD, 0, r);
-	return n;
+	g->nmain = n;
+	g->ncallee = 0;
+	if (!calls)
+		return;
+
+	p = g->callee;
+	n = init_regs(p, 0, 0, 0);
+	n = init_regs(p, n, 6, 9);
+	for (int k = 1; k <= 8; k++)
+		p[n++] = BPF_STX_MEM(BPF_DW, BPF_REG_10, k % 10, -8 * k);
+	n = gen_body(p, n, n + 4 + below(20), true, false);
+	for (int r = 1; r < 10; r++)
+		p[n++] = BPF_ALU64_REG(below(2) ? BPF_XOR : BPF_ADD, 0, r);
+	p[n++] = BPF_EXIT_INSN();
+	g->ncallee = n;
 }
 
 static void directed(void)
@@ -372,9 +455,15 @@ static void directed(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct gprog g;
 		uint64_t k = 0, d = 1;
-		int kr = kernel_r0(cases[i].insns, cases[i].n, &k);
-		int dr = doze_r0(cases[i].insns, cases[i].n, &d);
+		int kr, dr;
+
+		memcpy(g.main, cases[i].insns, cases[i].n * sizeof(struct bpf_insn));
+		g.nmain = cases[i].n;
+		g.ncallee = 0;
+		kr = kernel_r0(&g, &k);
+		dr = doze_r0(&g, &d);
 
 		if (kr)
 			diag("kernel: %s", log_buf);
@@ -388,7 +477,7 @@ int main(void)
 	const struct bpf_insn probe[] = { BPF_MOV64_IMM(0, 1), BPF_EXIT_INSN() };
 	const struct bpf_insn probe4[] = { BPF_MOV64_IMM(0, 1), BPF_MOVSX64_REG(0, 0, 8),
 					   BPF_EXIT_INSN() };
-	struct bpf_insn p[MAXLEN];
+	static struct gprog g;
 	uint32_t retval;
 	int fd;
 
@@ -412,35 +501,36 @@ int main(void)
 	}
 
 	directed();
-	for (int family = 0; family < 2; family++) {
-		int nprogs = family ? NMEMPROGS : NPROGS;
-		const char *what = family ? "ALU/branch/stack-memory" : "ALU/branch";
+	for (int family = 0; family < 3; family++) {
+		static const char *const names[] = { "ALU/branch", "ALU/branch/stack-memory",
+						     "ALU/branch/stack-memory/bpf-to-bpf call" };
+		static const int counts[] = { NPROGS, NMEMPROGS, NCALLPROGS };
+		const char *what = names[family];
+		int nprogs = counts[family];
 		unsigned int agree = 0, refused = 0, failed = 0;
 
 		verified_runs = 0;
 		for (int i = 0; i < nprogs; i++) {
-			uint32_t n = gen(p, MAXLEN - 12, family);
 			uint64_t k = 0, d = 0;
-			int kr = kernel_r0(p, n, &k), dr;
+			int kr, dr;
 
+			gen(&g, family);
+			kr = kernel_r0(&g, &k);
 			if (kr) {
 				/* A program the generator should not have made: show why. */
-				if (refused++ < 3)
+				if (refused++ < 3) {
 					diag("%s program %d refused by the kernel (%s):\n%s", what, i,
 					     strerror(-kr), log_buf);
+					print_prog(&g);
+				}
 				continue;
 			}
-			dr = doze_r0(p, n, &d);
+			dr = doze_r0(&g, &d);
 			if (dr || k != d) {
 				if (failed++ < 5) {
-					struct dz_prog *dp;
-
 					diag("%s program %d: kernel r0 %#llx, doze %#llx (run %d)", what,
 					     i, (unsigned long long)k, (unsigned long long)d, dr);
-					if (!dz_prog__new(p, n, DZ_PROG_MEM, &dp)) {
-						dz_prog__disasm(dp, stdout);
-						dz_prog__free(dp);
-					}
+					print_prog(&g);
 				}
 				continue;
 			}
