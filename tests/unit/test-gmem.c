@@ -215,6 +215,44 @@ static void helpers(void)
 		       "predicate context too short");
 		dz_prog__free(p);
 	}
+	/* A predicate's context is read-only; helper buffers must not be the context. */
+	{
+		const struct bpf_insn wr[] = {
+		    BPF_ST_MEM(BPF_W, 1, 0, 7),
+		    BPF_MOV64_IMM(0, 0),
+		    BPF_EXIT_INSN(),
+		};
+		const struct bpf_insn into_ctx[] = {
+		    BPF_MOV64_IMM(2, 8),
+		    BPF_MOV64_IMM(3, 0x500010),
+		    BPF_CALL_HELPER(DZ_HELPER_READ_GPA),
+		    BPF_EXIT_INSN(),
+		};
+		const struct bpf_insn trace_ctx[] = {
+		    BPF_MOV64_IMM(2, 8),
+		    BPF_MOV64_IMM(3, 0),
+		    BPF_CALL_HELPER(DZ_HELPER_TRACE),
+		    BPF_EXIT_INSN(),
+		};
+		struct dz_run_opts o = {.ops = &ops, .checked = true};
+		struct dz_pred_ctx before = ctx;
+		struct dz_prog *p;
+		uint64_t r0 = 0;
+
+		dz_prog__new(wr, 3, DZ_PROG_PREDICATE, &p);
+		is_int(dz_prog__run(p, &ctx, sizeof(ctx), &o, &r0, NULL), -EFAULT,
+		       "store into the predicate context: -EFAULT");
+		dz_prog__free(p);
+		dz_prog__new(into_ctx, 4, DZ_PROG_PREDICATE, &p);
+		is_int(dz_prog__run(p, &ctx, sizeof(ctx), &o, &r0, NULL), -EFAULT,
+		       "helper writing into the context: -EFAULT");
+		dz_prog__free(p);
+		ok(!memcmp(&before, &ctx, sizeof(ctx)), "the context is unchanged");
+		dz_prog__new(trace_ctx, 4, DZ_PROG_PREDICATE, &p);
+		is_int(dz_prog__run(p, &ctx, sizeof(ctx), &o, &r0, NULL), 0,
+		       "dz_trace may read its message from the context");
+		dz_prog__free(p);
+	}
 	sg_free(g);
 }
 
