@@ -258,12 +258,18 @@ static int copy_state(struct dz_verifier_state *dst, const struct dz_verifier_st
 	return 0;
 }
 
+static size_t state_bytes(const struct dz_verifier_state *st)
+{
+	return (st->curframe + 1) * sizeof(struct dz_func_state);
+}
+
 static int push_stack(struct dz_verifier_env *env, struct dz_verifier_state *st, u32 insn_idx,
 		      u32 prev_insn_idx)
 {
 	struct dz_stack_elem *elem;
 
-	if (env->stack_size >= BPF_COMPLEXITY_LIMIT_JMP_SEQ) {
+	if (env->stack_size >= BPF_COMPLEXITY_LIMIT_JMP_SEQ ||
+	    env->pending_bytes + state_bytes(st) > DZ_MAX_STATE_BYTES) {
 		free_state(st);
 		return verbose_err(env, -E2BIG, "The sequence of %d jumps is too complex.",
 				   env->stack_size);
@@ -279,6 +285,7 @@ static int push_stack(struct dz_verifier_env *env, struct dz_verifier_state *st,
 	elem->next = env->head;
 	env->head = elem;
 	env->stack_size++;
+	env->pending_bytes += state_bytes(&elem->st);
 	return 0;
 }
 
@@ -289,6 +296,7 @@ static bool pop_stack(struct dz_verifier_env *env)
 
 	if (!elem)
 		return false;
+	env->pending_bytes -= state_bytes(&elem->st);
 	free_state(&env->cur);
 	env->cur = elem->st;
 	env->insn_idx = elem->insn_idx;
@@ -355,6 +363,15 @@ static bool stacksafe(const struct dz_func_state *old, const struct dz_func_stat
 {
 	int i;
 
+	/* fast path: same byte types everywhere (typical of caller frames) */
+	if (!memcmp(old->stack, cur->stack, sizeof(old->stack))) {
+		for (i = 0; i < STACK_SLOTS; i++)
+			if (old->stack[i * BPF_REG_SIZE] == STACK_SPILL &&
+			    !regsafe(&old->spilled_ptr[i], &cur->spilled_ptr[i], map))
+				return false;
+		return true;
+	}
+
 	for (i = 0; i < MAX_BPF_STACK; i++) {
 		u8 o = old->stack[i], c = cur->stack[i];
 		int slot = i / BPF_REG_SIZE;
@@ -387,19 +404,21 @@ static bool stacksafe(const struct dz_func_state *old, const struct dz_func_stat
 static bool states_equal(struct dz_verifier_env *env, const struct dz_verifier_state *old,
 			 const struct dz_verifier_state *cur, u32 insn_idx, struct id_map *map)
 {
-	u32 fr;
+	s32 fr;
 	int i;
 
 	if (old->curframe != cur->curframe)
 		return false;
+	for (fr = (s32)cur->curframe; fr >= 0; fr--)
+		if (old->frame[fr]->callsite != cur->frame[fr]->callsite)
+			return false;
 	map->cnt = 0;
-	for (fr = 0; fr <= cur->curframe; fr++) {
+	/* innermost frame first: that is where explored states usually differ */
+	for (fr = (s32)cur->curframe; fr >= 0; fr--) {
 		const struct dz_func_state *of = old->frame[fr], *cf = cur->frame[fr];
 		u16 live;
 
-		if (of->callsite != cf->callsite)
-			return false;
-		live = fr == cur->curframe ? env->aux[insn_idx].live_regs :
+		live = fr == (s32)cur->curframe ? env->aux[insn_idx].live_regs :
 		       env->aux[cur->frame[fr + 1]->callsite + 1].live_regs;
 		for (i = 0; i < MAX_BPF_REG; i++) {
 			if (!(live & (1 << i)))
@@ -442,7 +461,7 @@ static void clear_singular_ids(struct dz_verifier_state *st)
 /* 1: the current state is covered by an explored one (prune), 0: go on, <0: error. */
 static int is_state_visited(struct dz_verifier_env *env, u32 insn_idx)
 {
-	struct dz_explored_state *sl, *new;
+	struct dz_explored_state *sl, *new, **pprev;
 	struct id_map *map;
 	u32 n = 0;
 
@@ -450,16 +469,32 @@ static int is_state_visited(struct dz_verifier_env *env, u32 insn_idx)
 	if (!map)
 		return -ENOMEM;
 	clear_singular_ids(&env->cur);
-	for (sl = env->explored[insn_idx]; sl; sl = sl->next, n++) {
+	for (pprev = &env->explored[insn_idx]; (sl = *pprev);) {
 		if (states_equal(env, &sl->st, &env->cur, insn_idx, map)) {
 			sl->hit_cnt++;
 			free(map);
 			return 1;
 		}
 		sl->miss_cnt++;
+		/*
+		 * A state that keeps missing only costs comparisons: drop it
+		 * (as the kernel does). Fewer explored states never makes the
+		 * verifier accept more, it only prunes less.
+		 */
+		if (sl->miss_cnt > sl->hit_cnt * 3 + 3) {
+			*pprev = sl->next;
+			env->explored_bytes -= state_bytes(&sl->st);
+			free_state(&sl->st);
+			free(sl);
+			env->cur_states--;
+			continue;
+		}
+		pprev = &sl->next;
+		n++;
 	}
 	free(map);
-	if (n >= DZ_MAX_STATES_PER_INSN || env->total_states >= DZ_MAX_STORED_STATES)
+	if (n >= DZ_MAX_STATES_PER_INSN || env->cur_states >= DZ_MAX_STORED_STATES ||
+	    env->explored_bytes + state_bytes(&env->cur) > DZ_MAX_STATE_BYTES)
 		return 0;
 	new = calloc(1, sizeof(*new));
 	if (!new)
@@ -470,6 +505,7 @@ static int is_state_visited(struct dz_verifier_env *env, u32 insn_idx)
 	}
 	new->next = env->explored[insn_idx];
 	env->explored[insn_idx] = new;
+	env->explored_bytes += state_bytes(&new->st);
 	env->total_states++;
 	env->cur_states++;
 	if (env->cur_states > env->peak_states)

@@ -55,6 +55,7 @@ typedef int64_t s64;
 extern uint32_t dz_verifier_insn_limit;
 #define DZ_MAX_STATES_PER_INSN	64		/* explored states kept per prune point */
 #define DZ_MAX_STORED_STATES	16384		/* explored states kept in total */
+#define DZ_MAX_STATE_BYTES	(64u << 20)	/* memory for explored states, and for pending ones */
 #define BPF_MAX_VAR_OFF		(1 << 29)	/* bound on constant pointer offsets */
 
 /* ---- tnum: a value whose bits are known (value) or unknown (mask) ---- */
@@ -186,6 +187,7 @@ struct dz_verifier_env {
 	u32 stack_size;
 	struct dz_explored_state **explored;
 	u32 total_states, peak_states, cur_states, max_states_per_insn;
+	size_t explored_bytes, pending_bytes;
 };
 
 /* ---- verifier.c: log and errors ---- */

@@ -111,3 +111,50 @@ static void fill_lddw_truncated(struct bpf_insn **insns, uint32_t *len)
 	*insns = p;
 	*len = 3;
 }
+
+/* 8 frames deep, then 30 exploding diamonds under a full stack: bounded time. */
+static void fill_deep_exploding(struct bpf_insn **insns, uint32_t *len)
+{
+	struct bpf_insn *p = fill_alloc(256);
+	uint32_t k = 0, i;
+	int s;
+
+	for (i = 0; i + 1 < DZ_MAX_CALL_FRAMES; i++) {
+		p[k++] = BPF_CALL_REL(1);
+		p[k++] = BPF_EXIT_INSN();
+	}
+	for (s = 1; s <= 64; s++)
+		p[k++] = BPF_ST_MEM(BPF_DW, BPF_REG_10, -8 * s, s);
+	p[k++] = BPF_MOV64_REG(BPF_REG_6, BPF_REG_1);
+	p[k++] = BPF_MOV64_IMM(BPF_REG_7, 0);
+	for (i = 0; i < 30; i++) {
+		p[k++] = BPF_LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_6, 0);
+		p[k++] = BPF_JMP_IMM(BPF_JGT, BPF_REG_1, (int32_t)i, 1);
+		p[k++] = BPF_ALU64_IMM(BPF_ADD, BPF_REG_7, 1 << i);
+	}
+	p[k++] = BPF_MOV64_REG(BPF_REG_0, BPF_REG_7);
+	p[k++] = BPF_EXIT_INSN();
+	*insns = p;
+	*len = k;
+}
+
+/* 8 frames deep, then 1500 undecided branches in a row: the pending states' memory is bounded. */
+static void fill_deep_pending(struct bpf_insn **insns, uint32_t *len)
+{
+	struct bpf_insn *p = fill_alloc(3100);
+	uint32_t k = 0, i;
+
+	for (i = 0; i + 1 < DZ_MAX_CALL_FRAMES; i++) {
+		p[k++] = BPF_CALL_REL(1);
+		p[k++] = BPF_EXIT_INSN();
+	}
+	p[k++] = BPF_MOV64_REG(BPF_REG_6, BPF_REG_1);
+	for (i = 0; i < 1500; i++) {
+		p[k++] = BPF_LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_6, 0);
+		p[k++] = BPF_JMP_IMM(BPF_JGT, BPF_REG_1, (int32_t)i, 0);
+	}
+	p[k++] = BPF_MOV64_IMM(BPF_REG_0, 0);
+	p[k++] = BPF_EXIT_INSN();
+	*insns = p;
+	*len = k;
+}

@@ -20,3 +20,14 @@
 	.fill = fill_diamonds_exploding, .slow = 1,
 	.result = REJECT, .err = -E2BIG, .errstr = "BPF program is too large. Processed 1000001 insn",
 },
+{
+	"limits: exploding states 8 frames deep stop at the limit",
+	.fill = fill_deep_exploding, .slow = 1,
+	.result = REJECT, .err = -E2BIG, .errstr = "BPF program is too large. Processed 1000001 insn",
+},
+{
+	/* kernel: "The sequence of 8193 jumps is too complex." */
+	"limits: pending branch states are bounded in memory",
+	.fill = fill_deep_pending, .slow = 1,
+	.result = REJECT, .err = -E2BIG, .errstr = "jumps is too complex",
+},
