@@ -7,10 +7,10 @@
 #   make            build the doze binary, the library and the reference guest
 #   make check      tests that need no KVM (TAP, run by prove)
 #   make check-kvm  tests that run real KVM guests (root, /dev/kvm)
-#   make test       install dependencies, then check + check-kvm (what CI runs)
+#   make test       install dependencies, then check + check-kvm + check-asan (what CI runs)
 #   make bench      benchmarks (ratios measured side by side; never part of the tests)
 #   make demo       the main demo: one lazy restore shown under every policy
-#   make SAN=1 O=build-asan check   the same tests under ASan + UBSan
+#   make check-asan the tests that need no KVM under ASan + UBSan + LeakSanitizer
 
 O	?= build
 CC	?= gcc
@@ -74,9 +74,14 @@ check-kvm: all
 	@if [ -z "$(strip $(KVM_TESTS) $(KVM_SCRIPTS))" ]; then echo "no KVM tests in this tree"; \
 	else $(TEST_ENV) $(PROVE) --exec '' $(KVM_TESTS) $(KVM_SCRIPTS); fi
 
+# The same tests that need no KVM, built with ASan + UBSan (LeakSanitizer included).
+check-asan:
+	$(MAKE) SAN=1 O=$(O)-asan check
+
 test: deps
 	$(MAKE) check
 	$(MAKE) check-kvm
+	$(MAKE) check-asan
 
 bench: deps all $(BENCH_TARGETS)
 
@@ -89,7 +94,7 @@ format:
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps check check-kvm test bench demo format clean $(BENCH_TARGETS)
+.PHONY: all deps check check-kvm check-asan test bench demo format clean $(BENCH_TARGETS)
 .DELETE_ON_ERROR:
 
 -include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(CHECK_TESTS:=.d) $(KVM_TESTS:=.d)
