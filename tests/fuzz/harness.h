@@ -45,7 +45,7 @@
 
 /* lib/bpf/verifier.h: the processed-insn limit; the fuzzer lowers it for throughput. */
 extern uint32_t dz_verifier_insn_limit;
-#define FUZZ_INSN_LIMIT 50000
+#define FUZZ_INSN_LIMIT 20000
 
 struct fuzz_stats {
 	uint64_t runs, accepted, rejected, insns_run;
