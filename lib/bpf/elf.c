@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 /* libbpf's own diagnostics, kept for the error message instead of going to stderr. */
 static __thread char libbpf_msg[256];
+static pthread_mutex_t libbpf_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int capture_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -296,10 +298,22 @@ int dz_prog__load_elf_mem(const void *buf, size_t len, const char *sec, enum dz_
 	if (!buf || len < sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG))
 		return dz__err(err, err_size, -EINVAL, "not an ELF object (%s)",
 			       len < sizeof(Elf64_Ehdr) ? "too short" : "bad magic");
+	/*
+	 * Only what a BPF object can be: 64-bit little-endian (libelf may convert
+	 * foreign byte order in place, and buf is const).
+	 */
+	if (((const uint8_t *)buf)[EI_CLASS] != ELFCLASS64 ||
+	    ((const uint8_t *)buf)[EI_DATA] != ELFDATA2LSB)
+		return dz__err(
+		    err, err_size, -EINVAL,
+		    "not a 64-bit little-endian ELF object (as clang -target bpf makes)");
+	/* libbpf's print hook is process-wide: one loader at a time swaps it. */
+	pthread_mutex_lock(&libbpf_lock);
 	libbpf_msg[0] = '\0';
 	old = libbpf_set_print(capture_libbpf);
 	obj = bpf_object__open_mem(buf, len, &opts);
 	libbpf_set_print(old);
+	pthread_mutex_unlock(&libbpf_lock);
 	ret = libbpf_get_error(obj);
 	if (ret || !obj)
 		return dz__err(err, err_size, ret ? ret : -EINVAL, "not a usable BPF object: %s",

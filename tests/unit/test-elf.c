@@ -130,6 +130,10 @@ static void bad_elf(void)
 	    "hello world, this is not an ELF object at all, just some text to fill..", 72, NULL,
 	    DZ_PROG_PREDICATE, &prog, err, sizeof(err));
 	ok(ret < 0 && strstr(err, "bad magic"), "not ELF: %s", err);
+	memcpy(buf, orig, len);
+	buf[5] = 2; /* EI_DATA: big-endian */
+	ret = dz_prog__load_elf_mem(buf, len, NULL, DZ_PROG_PREDICATE, &prog, err, sizeof(err));
+	ok(ret == -EINVAL && strstr(err, "little-endian"), "big-endian ELF: %s", err);
 	/* Every truncation length: an error, never a crash. */
 	for (n = 16, ret = 0; n < len; n += 7) {
 		memcpy(buf, orig, n);
