@@ -5,6 +5,7 @@
  * variants of LLVM's printer: "goto +2" and "goto label" as well as
  * "goto pc+2", "(r1 + 4)" as well as "(r1 +4)", "w0 = *(u32 *)...", "r1 = 5 ll",
  * "call 1" / "call name" / "call name#1", "atomic_fetch_add" for both widths,
+ * LLVM's "xchg_64(r1 + 0, r2)" / "cmpxchg32_32(r1 + 0, w0, w2)",
  * and a leading "IDX: (OP)" so a `doze bpf dis` listing assembles back.
  *
  * Immediates: "rN = 0x..." (hex, the kernel's spelling of lddw) and
@@ -266,6 +267,16 @@ static int target(struct asm_state *s, bool imm, int64_t *rel, bool *is_label)
 		if (imm ? !imm_ok(*rel, false) : (*rel < INT16_MIN || *rel > INT16_MAX))
 			return fail(s, "jump offset %lld out of range (%s)", (long long)*rel,
 				    imm ? "32 bits" : "16 bits; use gotol");
+		/* llvm-objdump's annotation of the target: "goto +21 <LBB0_7>" */
+		ws(s);
+		if (*s->p == '<') {
+			const char *q = s->p + 1;
+
+			while (is_word(*q) || *q == '.')
+				q++;
+			if (*q == '>' && q > s->p + 1)
+				s->p = q + 1;
+		}
 		return 0;
 	}
 	n = ident(s, name, sizeof(name));
@@ -517,6 +528,43 @@ static int parse_atomic(struct asm_state *s, int d, const char *fn)
 	return emit(s, mk(BPF_STX | BPF_ATOMIC | size, base, src, off, op));
 }
 
+/*
+ * LLVM's spelling of exchanges: "rD = xchg_64(rB + off, rD)",
+ * "wD = xchg32_32(rB + off, wD)", "r0 = cmpxchg_64(rB + off, r0, rS)",
+ * "w0 = cmpxchg32_32(rB + off, w0, wS)".
+ */
+static int parse_llvm_xchg(struct asm_state *s, int d, const char *fn)
+{
+	bool cmp = fn[0] == 'c', w64 = strstr(fn, "_64") != NULL;
+	int base, src;
+	int64_t v = 0;
+
+	if (!lit(s, "("))
+		return fail(s, "expected '(' after %s", fn);
+	base = reg(s, NULL);
+	if (base < 0)
+		return fail(s, "expected a base register in %s", fn);
+	ws(s);
+	if (*s->p == '+' || *s->p == '-') {
+		bool neg = *s->p++ == '-';
+
+		if (number(s, &v, NULL) != 1 || v < 0 || v > INT16_MAX + (int64_t)neg)
+			return fail(s, "bad offset in %s", fn);
+		v = neg ? -v : v;
+	}
+	if (!lit(s, ","))
+		return fail(s, "expected ','");
+	if (cmp && (d != 0 || reg(s, NULL) != 0 || !lit(s, ",")))
+		return fail(s, "%s is 'r0 = %s(rN + off, r0, rM)'", fn, fn);
+	src = reg(s, NULL);
+	if (src < 0 || !lit(s, ")"))
+		return fail(s, "expected a register and ')'");
+	if (!cmp && src != d)
+		return fail(s, "the old value goes to the source register (r%d), not r%d", src, d);
+	return emit(s, mk(BPF_STX | BPF_ATOMIC | (w64 ? BPF_DW : BPF_W), base, src, (int16_t)v,
+			  cmp ? BPF_CMPXCHG : BPF_XCHG));
+}
+
 /* Everything that starts with a register. */
 static int parse_reg_stmt(struct asm_state *s, int d, bool w)
 {
@@ -629,6 +677,9 @@ static int parse_reg_stmt(struct asm_state *s, int d, bool w)
 		return emit(s, mk(BPF_ALU | BPF_END | (name[0] == 'b' ? BPF_TO_BE : BPF_TO_LE), d,
 				  0, 0, width));
 	}
+	if (!strcmp(name, "xchg_64") || !strcmp(name, "xchg32_32") || !strcmp(name, "cmpxchg_64") ||
+	    !strcmp(name, "cmpxchg32_32"))
+		return parse_llvm_xchg(s, d, name);
 	if (!strncmp(name, "atomic64_", 9))
 		return parse_atomic(s, d, name + 9);
 	if (!strncmp(name, "atomic_", 7))

@@ -52,6 +52,16 @@ t "lddw takes two slots in the listing" 'grep -q "^1: (18) r1 = 0x80000000000000
 t "the listing assembles back to the same bytes" \
 	'cp "$T/isa.lst" "$T/again.s" && "$DOZE" bpf asm -o "$T/again.bin" "$T/again.s" && cmp "$T/isa.bin" "$T/again.bin"'
 
+# llvm-objdump's listing of clang's object assembles to the same instructions.
+if command -v llvm-objdump >/dev/null 2>&1; then
+	t "llvm-objdump output assembles to the ELF's instructions" \
+		'llvm-objdump -d --no-show-raw-insn "$PRED" | grep -P "^\s+\d+:" | sed "s/^ *[0-9]*:\t//" >"$T/llvm.s" &&
+		 "$DOZE" bpf asm -o "$T/llvm.bin" "$T/llvm.s" && "$DOZE" bpf asm -o "$T/elf.bin" "$PRED" &&
+		 cmp "$T/llvm.bin" "$T/elf.bin"'
+else
+	echo "# llvm-objdump not installed: its syntax is not checked here"
+fi
+
 # run
 t "run prints r0 on the last line" '"$DOZE" bpf run --no-verify "$T/isa.bin" | tail -1 | grep -qx "0x3f"'
 t "the .s and the .bin give the same result" '[ "$("$DOZE" bpf run --no-verify "$P/isa.s")" = "$("$DOZE" bpf run --no-verify "$T/isa.bin")" ]'
