@@ -272,5 +272,17 @@ void dz_json__hist(struct dz_json *j, const char *key, const struct dz_hist *h)
 	dz_json__u64(j, "p50", dz_hist__quantile(h, 0.50));
 	dz_json__u64(j, "p99", dz_hist__quantile(h, 0.99));
 	dz_json__u64(j, "max", h->max);
+	/* Enough quantiles to draw a CDF (bench/plot), one member per line. */
+	dz_json__obj_begin(j, "cdf");
+	static const struct {
+		const char *key;
+		double q;
+	} qs[] = { { "q01", 0.01 }, { "q05", 0.05 }, { "q10", 0.10 }, { "q20", 0.20 },
+		   { "q30", 0.30 }, { "q40", 0.40 }, { "q50", 0.50 }, { "q60", 0.60 },
+		   { "q70", 0.70 }, { "q80", 0.80 }, { "q90", 0.90 }, { "q95", 0.95 },
+		   { "q99", 0.99 }, { "q999", 0.999 } };
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+		dz_json__u64(j, qs[i].key, dz_hist__quantile(h, qs[i].q));
+	dz_json__obj_end(j);
 	dz_json__obj_end(j);
 }
