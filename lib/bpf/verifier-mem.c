@@ -164,6 +164,57 @@ static int check_stack_bounds(struct dz_verifier_env *env, u32 regno, s64 off, i
 	return 0;
 }
 
+static void helper_wrote_stack(struct dz_func_state *f, s64 off, u64 min, u64 max);
+
+/*
+ * A stack access through a pointer with a variable offset: every byte it may
+ * touch is checked (reads: initialised, no spilled pointer), and a write may
+ * or may not reach each byte, so it turns none of them from unreadable into
+ * readable and destroys the spills it may hit.
+ */
+static int check_stack_var_access(struct dz_verifier_env *env, u32 regno,
+				  const struct dz_reg_state *reg, struct dz_func_state *f,
+				  s16 insn_off, int size, bool write,
+				  const struct dz_reg_state *value, int value_regno,
+				  struct dz_reg_state *out, bool sext)
+{
+	s64 base = (s64)reg->off + insn_off, lo = base + reg->smin_value;
+	s64 hi = base + reg->smax_value + size, i;
+	char t[64];
+
+	tnum_str(t, sizeof(t), reg->var_off);
+	if (lo < -MAX_BPF_STACK || hi > 0)
+		return verbose_err(env, -EACCES,
+				   "invalid variable-offset %s stack R%u var_off=%s off=%lld size=%d",
+				   write ? "write to" : "read from", regno, t, (long long)base, size);
+	if (!tnum_is_aligned(tnum_add(reg->var_off, tnum_const((u64)base)), (u64)size))
+		return verbose_err(env, -EACCES,
+				   "misaligned variable-offset stack access var_off=%s off=%lld size=%d",
+				   t, (long long)base, size);
+	if (write) {
+		if (value->type != SCALAR_VALUE)
+			return verbose_err(env, -EACCES,
+					   "R%d variable-offset stack write of a pointer prohibited",
+					   value_regno);
+		helper_wrote_stack(f, lo, 0, (u64)(hi - lo));
+		return 0;
+	}
+	for (i = lo; i < hi; i++) {
+		int b = (int)(i + MAX_BPF_STACK);
+
+		if (f->stack[b] == STACK_INVALID)
+			return verbose_err(env, -EACCES,
+					   "invalid read from stack R%u var_off %s+%lld size %d", regno,
+					   t, (long long)(i - lo), size);
+		if (f->stack[b] == STACK_SPILL && f->spilled_ptr[b / BPF_REG_SIZE].type != SCALAR_VALUE)
+			return verbose_err(env, -EACCES,
+					   "R%u variable-offset read of a spilled pointer at fp%lld prohibited",
+					   regno, (long long)i);
+	}
+	mark_reg_unknown_size(out, size, sext);
+	return 0;
+}
+
 /* ---- loads and stores ---- */
 
 int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 insn_off, int size, bool write,
@@ -182,6 +233,8 @@ int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 insn_off, int s
 	case PTR_TO_CTX:
 		if (write)
 			return verbose_err(env, -EACCES, "R%u cannot write into ctx", regno);
+		if (ptr_has_var_off(reg))
+			return verbose_err(env, -EACCES, "R%u variable ctx access prohibited", regno);
 		if (!ctx_access_ok(off, size))
 			return verbose_err(env, -EACCES, "invalid bpf_context access off=%lld size=%d",
 					   (long long)off, size);
@@ -190,6 +243,13 @@ int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 insn_off, int s
 	case PTR_TO_STACK: {
 		struct dz_func_state *f = env->cur.frame[reg->frameno];
 
+		if (ptr_has_var_off(reg)) {
+			err = check_stack_var_access(env, regno, reg, f, insn_off, size, write, value,
+						     value_regno, &out, sext);
+			if (err || write)
+				return err;
+			break;
+		}
 		err = check_stack_bounds(env, regno, off, size, write);
 		if (err)
 			return err;
@@ -201,7 +261,17 @@ int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 insn_off, int s
 		break;
 	}
 	case PTR_TO_MEM:
-		if (off < 0 || off + size > (s64)env->prog->mem_size)
+		if (ptr_has_var_off(reg)) {
+			/* pointer variable parts are kept within +-2^29: no overflow */
+			if (off + reg->smin_value < 0)
+				return verbose_err(env, -EACCES,
+						   "R%u min value is outside of the allowed memory range",
+						   regno);
+			if (off + reg->smax_value + size > (s64)env->prog->mem_size)
+				return verbose_err(env, -EACCES,
+						   "R%u max value is outside of the allowed memory range",
+						   regno);
+		} else if (off < 0 || off + size > (s64)env->prog->mem_size)
 			return verbose_err(env, -EACCES,
 					   "invalid access to memory, mem_size=%u off=%lld size=%d",
 					   env->prog->mem_size, (long long)off, size);
@@ -266,6 +336,9 @@ int check_atomic(struct dz_verifier_env *env, const struct bpf_insn *insn)
 		return verbose_err(env, -EACCES, "R%u leaks addr into mem", insn->src_reg);
 
 	off = (s64)dst->off + insn->off;
+	if ((dst->type == PTR_TO_STACK || dst->type == PTR_TO_MEM) && ptr_has_var_off(dst))
+		return verbose_err(env, -EACCES, "R%u variable-offset atomic access prohibited",
+				   insn->dst_reg);
 	switch (dst->type) {
 	case PTR_TO_STACK: {
 		struct dz_func_state *f = env->cur.frame[dst->frameno];
@@ -318,6 +391,9 @@ static int check_helper_mem_arg(struct dz_verifier_env *env, bool write, s64 *of
 
 	if (ptr->type != PTR_TO_STACK)
 		return verbose_err(env, -EACCES, "R1 type=%s expected=fp", reg_type_str(ptr->type));
+	if (ptr_has_var_off(ptr))
+		return verbose_err(env, -EACCES,
+				   "R1 variable-offset stack pointer as a helper buffer prohibited");
 	if (sz->type != SCALAR_VALUE)
 		return verbose_err(env, -EACCES, "R2 type=%s expected=scalar",
 				   reg_type_str(sz->type));

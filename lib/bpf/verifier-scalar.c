@@ -57,6 +57,19 @@ void mark_reg_known(struct dz_reg_state *reg, u64 imm)
 	reg->s32_min_value = reg->s32_max_value = (s32)imm;
 }
 
+void mark_ptr(struct dz_reg_state *reg, enum dz_reg_type t, s32 off, u8 frameno)
+{
+	mark_reg_known(reg, 0);
+	reg->type = t;
+	reg->off = off;
+	reg->frameno = frameno;
+}
+
+bool ptr_has_var_off(const struct dz_reg_state *reg)
+{
+	return !tnum_is_const(reg->var_off) || reg->var_off.value;
+}
+
 void mark_reg_srange(struct dz_reg_state *reg, s64 smin, s64 smax)
 {
 	mark_reg_unknown(reg);

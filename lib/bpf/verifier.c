@@ -165,18 +165,35 @@ static void print_scalar(struct dz_verifier_env *env, const struct dz_reg_state 
 	verbose(env, ")");
 }
 
+const char *tnum_str(char *buf, size_t size, struct tnum t)
+{
+	tnum_sbin(buf, size, t);
+	return buf;
+}
+
+/* The variable part of a pointer's offset, if any: "(var_off=(0; 0x1c),smin=0,smax=28)". */
+static void print_var_off(struct dz_verifier_env *env, const struct dz_reg_state *r)
+{
+	char t[64];
+
+	if (!ptr_has_var_off(r))
+		return;
+	verbose(env, "(var_off=%s,smin=%lld,smax=%lld)", tnum_str(t, sizeof(t), r->var_off),
+		(long long)r->smin_value, (long long)r->smax_value);
+}
+
 void print_reg(struct dz_verifier_env *env, const struct dz_reg_state *r)
 {
 	switch (r->type) {
 	case SCALAR_VALUE:
 		print_scalar(env, r);
-		break;
+		return;
 	case PTR_TO_CTX:
 		if (r->off)
 			verbose(env, "ctx(off=%d)", r->off);
 		else
 			verbose(env, "ctx()");
-		break;
+		return;
 	case PTR_TO_STACK:
 		if (r->frameno != env->cur.curframe)
 			verbose(env, "fp[%u]%d", r->frameno, r->off);
@@ -188,7 +205,9 @@ void print_reg(struct dz_verifier_env *env, const struct dz_reg_state *r)
 		break;
 	default:
 		verbose(env, "?");
+		return;
 	}
+	print_var_off(env, r);
 }
 
 static void print_verifier_state(struct dz_verifier_env *env, const struct dz_verifier_state *st)
@@ -352,9 +371,10 @@ static bool regsafe(const struct dz_reg_state *old, const struct dz_reg_state *c
 	case SCALAR_VALUE:
 		return scalar_range_within(old, cur) && check_ids(old->id, cur->id, map);
 	case PTR_TO_STACK:
-		return old->off == cur->off && old->frameno == cur->frameno;
+		return old->off == cur->off && old->frameno == cur->frameno &&
+		       scalar_range_within(old, cur);
 	default:
-		return old->off == cur->off;
+		return old->off == cur->off && scalar_range_within(old, cur);
 	}
 }
 
@@ -527,7 +547,11 @@ static bool is_pointer(const struct dz_reg_state *r)
 	return r->type != NOT_INIT && r->type != SCALAR_VALUE;
 }
 
-/* ptr += const, ptr -= const, const + ptr: the only pointer arithmetic allowed. */
+/*
+ * ptr += const, ptr -= const, const + ptr move the fixed offset; a bounded
+ * non-constant scalar added to (or subtracted from) a stack or buffer pointer
+ * goes into its variable part. Nothing else is pointer arithmetic.
+ */
 static int adjust_ptr_min_max_vals(struct dz_verifier_env *env, const struct bpf_insn *insn,
 				   struct dz_reg_state *dst, const struct dz_reg_state *src)
 {
@@ -566,10 +590,41 @@ static int adjust_ptr_min_max_vals(struct dz_verifier_env *env, const struct bpf
 					   "R%u pointer arithmetic with %s operator prohibited",
 					   insn->dst_reg, alu_op_str[op >> 4]);
 	}
-	if (!reg_is_const(off_reg))
-		return verbose_err(env, -EACCES,
-				   "R%u pointer arithmetic on %s with non-constant offset prohibited",
-				   insn->dst_reg, reg_type_str(ptr->type));
+	if (!reg_is_const(off_reg)) {
+		struct dz_reg_state v = *ptr, res = *ptr;
+
+		/* a bounded variable offset, on stack and buffer pointers only */
+		if (ptr->type == PTR_TO_CTX)
+			return verbose_err(env, -EACCES,
+					   "R%u pointer arithmetic on ctx with non-constant offset prohibited",
+					   insn->dst_reg);
+		if (off_reg->smin_value <= -BPF_MAX_VAR_OFF || off_reg->smax_value >= BPF_MAX_VAR_OFF)
+			return verbose_err(env, -EACCES,
+					   "R%u math between %s pointer and register with unbounded min/max value is not allowed",
+					   insn->dst_reg, reg_type_str(ptr->type));
+		v.type = SCALAR_VALUE;
+		v.id = 0;
+		if (!scalar_alu(&v, off_reg, op, false, 0))
+			return verbose_err(env, -EACCES,
+					   "verifier internal error: R%u bounds inconsistent",
+					   insn->dst_reg);
+		if (v.smin_value <= -BPF_MAX_VAR_OFF || v.smax_value >= BPF_MAX_VAR_OFF)
+			return verbose_err(env, -EACCES,
+					   "R%u variable offset makes %s pointer be out of bounds",
+					   insn->dst_reg, reg_type_str(ptr->type));
+		res.var_off = v.var_off;
+		res.umin_value = v.umin_value;
+		res.umax_value = v.umax_value;
+		res.smin_value = v.smin_value;
+		res.smax_value = v.smax_value;
+		res.u32_min_value = v.u32_min_value;
+		res.u32_max_value = v.u32_max_value;
+		res.s32_min_value = v.s32_min_value;
+		res.s32_max_value = v.s32_max_value;
+		res.id = 0;
+		*dst = res;
+		return 0;
+	}
 	off = (s64)off_reg->var_off.value;
 	if (off <= -BPF_MAX_VAR_OFF || off >= BPF_MAX_VAR_OFF)
 		return verbose_err(env, -EACCES, "value %lld makes %s pointer be out of bounds",
@@ -578,9 +633,13 @@ static int adjust_ptr_min_max_vals(struct dz_verifier_env *env, const struct bpf
 	if (off <= -BPF_MAX_VAR_OFF || off >= BPF_MAX_VAR_OFF)
 		return verbose_err(env, -EACCES, "value %lld makes %s pointer be out of bounds",
 				   (long long)off, reg_type_str(ptr->type));
-	*dst = *ptr;
-	dst->off = (s32)off;
-	dst->id = 0;
+	{
+		struct dz_reg_state res = *ptr;
+
+		res.off = (s32)off;
+		res.id = 0;
+		*dst = res;
+	}
 	return 0;
 }
 
@@ -783,9 +842,7 @@ static int check_func_call(struct dz_verifier_env *env, const struct bpf_insn *i
 		callee->regs[i] = caller->regs[i];
 	for (i = BPF_REG_0; i <= BPF_REG_5; i++)
 		mark_reg_not_init(&caller->regs[i]);
-	callee->regs[BPF_REG_10].type = PTR_TO_STACK;
-	callee->regs[BPF_REG_10].frameno = (u8)(st->curframe + 1);
-	callee->regs[BPF_REG_10].off = 0;
+	mark_ptr(&callee->regs[BPF_REG_10], PTR_TO_STACK, 0, (u8)(st->curframe + 1));
 	callee->callsite = (s32)env->insn_idx;
 	callee->frameno = st->curframe + 1;
 	callee->subprogno = env->aux[target].subprog;
@@ -853,13 +910,11 @@ static int init_state(struct dz_verifier_env *env)
 		mark_reg_not_init(&f->spilled_ptr[i]);
 	for (i = 0; i < MAX_BPF_REG; i++)
 		mark_reg_not_init(&f->regs[i]);
-	f->regs[BPF_REG_10].type = PTR_TO_STACK;
-	f->regs[BPF_REG_10].off = 0;
-	f->regs[BPF_REG_10].frameno = 0;
+	mark_ptr(&f->regs[BPF_REG_10], PTR_TO_STACK, 0, 0);
 	if (env->type == DZ_PROG_PREDICATE) {
-		f->regs[BPF_REG_1].type = PTR_TO_CTX;
+		mark_ptr(&f->regs[BPF_REG_1], PTR_TO_CTX, 0, 0);
 	} else {
-		f->regs[BPF_REG_1].type = PTR_TO_MEM;
+		mark_ptr(&f->regs[BPF_REG_1], PTR_TO_MEM, 0, 0);
 		mark_reg_known(&f->regs[BPF_REG_2], env->prog->mem_size);
 	}
 	f->callsite = -1;

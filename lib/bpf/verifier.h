@@ -103,7 +103,11 @@ struct dz_reg_state {
 	u8 frameno;		/* PTR_TO_STACK: whose stack */
 	u32 id;			/* scalars copied by mov share an id: refined together */
 	s32 off;		/* pointers: fixed offset */
-	/* scalars: */
+	/*
+	 * Scalars: the value. Pointers (as in the kernel): the variable part of
+	 * the offset, a known 0 unless a bounded scalar was added (stack and
+	 * buffer pointers only).
+	 */
 	struct tnum var_off;
 	u64 umin_value, umax_value;
 	s64 smin_value, smax_value;
@@ -199,6 +203,7 @@ int verbose_err(struct dz_verifier_env *env, int err, const char *fmt, ...)
 void print_insn(struct dz_verifier_env *env, u32 idx);
 const char *reg_type_str(enum dz_reg_type t);
 void print_reg(struct dz_verifier_env *env, const struct dz_reg_state *reg);
+const char *tnum_str(char *buf, size_t size, struct tnum t);
 
 /* ---- verifier-cfg.c ---- */
 int check_cfg(struct dz_verifier_env *env);
@@ -207,6 +212,9 @@ int check_cfg(struct dz_verifier_env *env);
 void mark_reg_not_init(struct dz_reg_state *reg);
 void mark_reg_unknown(struct dz_reg_state *reg);
 void mark_reg_known(struct dz_reg_state *reg, u64 imm);
+/* A pointer of type t at fixed offset off, no variable part. */
+void mark_ptr(struct dz_reg_state *reg, enum dz_reg_type t, s32 off, u8 frameno);
+bool ptr_has_var_off(const struct dz_reg_state *reg);
 /* Unknown value of size bytes loaded zero-extended (or sign-extended if sext). */
 void mark_reg_unknown_size(struct dz_reg_state *reg, int size, bool sext);
 /* A scalar in [smin, smax] (signed), e.g. a helper's return value. */

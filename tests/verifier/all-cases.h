@@ -21,6 +21,7 @@ static struct vcase tests[] = {
 #include "verifier/cases/bounds.c"
 #include "verifier/cases/jmp32.c"
 #include "verifier/cases/atomic.c"
+#include "verifier/cases/varoff.c"
 #include "verifier/cases/calls.c"
 #include "verifier/cases/limits.c"
 };

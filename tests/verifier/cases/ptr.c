@@ -231,17 +231,17 @@
 	.result = REJECT, .err = -EACCES, .errstr = "non-constant offset prohibited",
 },
 {
-	"ptr: add a bounded but unknown scalar to fp",
+	/* kernel: value_ptr_arith.c "... unbounded min value is not allowed" */
+	"ptr: add an unbounded scalar to fp",
 	.insns = {
-		LD_CTX_U32(BPF_REG_2, BPF_REG_1, cpl),
-		BPF_ALU64_IMM(BPF_AND, BPF_REG_2, 7),
+		LD_CTX_U64(BPF_REG_2, BPF_REG_1, rax),
 		BPF_MOV64_REG(BPF_REG_3, BPF_REG_10),
-		BPF_ALU64_IMM(BPF_ADD, BPF_REG_3, -16),
 		BPF_ALU64_REG(BPF_ADD, BPF_REG_3, BPF_REG_2),
 		BPF_MOV64_IMM(BPF_REG_0, 0),
 		BPF_EXIT_INSN(),
 	},
-	.result = REJECT, .err = -EACCES, .errstr = "R3 pointer arithmetic on fp with non-constant offset",
+	.result = REJECT, .err = -EACCES,
+	.errstr = "R3 math between fp pointer and register with unbounded min/max value is not allowed",
 },
 {
 	"ptr: huge constant offset",
