@@ -240,7 +240,7 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	fc.prefetch_batch = o->prefetch_batch;
 	fc.lost_release = DZ_LOST_ZEROPAGE;	/* after vm__stop: the vCPU only has to get out */
 	fc.hooks = &hooks;
-	fc.verify_path = o->verify_ram;
+	fc.verify_path = o->no_run ? NULL : o->verify_ram;	/* --no-run compares all RAM after */
 	fc.busy_poll = o->busy_poll;
 	e = dz_faultsvc__create(&fc, &r.svc);
 	if (e) {

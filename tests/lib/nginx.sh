@@ -47,7 +47,7 @@ http {
 	}
 }
 CONF
-		if "$_bin" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" 2>"$NGINX_DIR/start.err"; then
+		if "$_bin" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" </dev/null >/dev/null 2>"$NGINX_DIR/start.err"; then
 			# wait (bounded) for the pid file: the master forks before it answers
 			_w=0
 			while [ ! -s "$NGINX_DIR/nginx.pid" ] && [ $_w -lt 50 ]; do sleep 0.1; _w=$((_w+1)); done
