@@ -26,6 +26,8 @@ DZ_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
+.DEFAULT_GOAL := all	# the build.mk files below may define rules before `all`
+
 LIB_SRCS	:=	# host library: lib/bpf (pure eBPF engine) + vmm (KVM side)
 TOOL_SRCS	:=	# the doze binary's subcommands (tools/)
 CHECK_TESTS	:=	# compiled TAP tests that need no KVM ($(O)/tests/...)
