@@ -217,6 +217,76 @@ static bool run_one(const struct vcase *c, char *log)
 	return good;
 }
 
+/* Predicates in C compiled by clang (tests/verifier/clang/preds.bpf.c). */
+static const struct {
+	const char *sec;
+	int err;
+	const char *errstr;
+	int check_retval;
+	uint64_t retval;
+} clang_cases[] = {
+	{ "accept/ring3_if", 0, NULL, 1, 1 },
+	{ "accept/percpu_task", 0, NULL, 1, 1 },
+	{ "accept/stack_walk", 0, NULL, 0, 0 },
+	{ "accept/switch_cpl", 0, NULL, 1, 1 },
+	{ "accept/subprog", 0, NULL, 1, 1 },
+	{ "accept/percpu_array", 0, NULL, 0, 0 },
+	{ "accept/trace", 0, NULL, 1, 0 },
+	{ "accept/masked_size", 0, NULL, 0, 0 },
+	{ "reject/merged_range_check", -EACCES, "R2 invalid zero-sized write", 0, 0 },
+	{ "reject/leak_pointer", -EACCES, "R0 leaks addr as return value", 0, 0 },
+	{ "reject/write_ctx", -EACCES, "R1 cannot write into ctx", 0, 0 },
+	{ "reject/array_overrun", -EACCES, "invalid variable-offset read from stack", 0, 0 },
+};
+
+static void clang_tests(char *log)
+{
+	const char *build = getenv("DZ_BUILD");
+	char path[4096], err[256];
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/tests/verifier/clang-preds.bpf.o", build ? build : "build");
+	for (i = 0; i < sizeof(clang_cases) / sizeof(clang_cases[0]); i++) {
+		struct dz_run_opts opts = { .ops = &fake_ops };
+		struct dz_pred_ctx ctx;
+		struct dz_prog *prog;
+		uint64_t r_fast = 0, r_checked = 0;
+		int ret, e1, e2;
+		bool good;
+
+		ret = dz_prog__load_file(path, clang_cases[i].sec, DZ_PROG_PREDICATE, &prog, err,
+					 sizeof(err));
+		if (ret) {
+			ok(0, "clang %s: load", clang_cases[i].sec);
+			diag("%s", err);
+			continue;
+		}
+		ret = dz_prog__verify(prog, log, LOG_SIZE, 1);
+		good = ret == clang_cases[i].err;
+		if (!good)
+			diag("verify: %d, expected %d; log tail: %s", ret, clang_cases[i].err,
+			     strlen(log) > 1500 ? log + strlen(log) - 1500 : log);
+		if (good && clang_cases[i].errstr && !strstr(last_line(log), clang_cases[i].errstr)) {
+			diag("reason '%s' not the last log line: %s", clang_cases[i].errstr, log);
+			good = false;
+		}
+		if (good && !ret) {
+			init_ctx(&ctx);
+			e1 = dz_prog__run(prog, &ctx, sizeof(ctx), &opts, &r_fast, NULL);
+			opts.checked = true;
+			e2 = dz_prog__run(prog, &ctx, sizeof(ctx), &opts, &r_checked, NULL);
+			if (e1 || e2 || r_fast != r_checked ||
+			    (clang_cases[i].check_retval && r_fast != clang_cases[i].retval)) {
+				diag("run: fast %d r0 %#llx, checked %d r0 %#llx", e1,
+				     (unsigned long long)r_fast, e2, (unsigned long long)r_checked);
+				good = false;
+			}
+		}
+		ok(good, "clang %s", clang_cases[i].sec);
+		dz_prog__free(prog);
+	}
+}
+
 /* API edge cases that do not fit the table. */
 static void api_tests(char *log)
 {
@@ -268,6 +338,7 @@ int main(void)
 	}
 	diag("%zu cases: %u accept, %u reject", n, accept, reject);
 	api_tests(log);
+	clang_tests(log);
 	free(log);
 	return done_testing();
 }
