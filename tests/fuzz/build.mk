@@ -31,3 +31,18 @@ fuzz-verifier: $(FUZZ_DIR)/fuzz-verifier $(FUZZ_DIR)/mkseeds
 		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds tests/fuzz/regressions
 
 .PHONY: fuzz-verifier
+
+# The same harness for AFL++ (afl-clang-fast links libFuzzer-style targets with -fsanitize=fuzzer).
+AFL_CC		?= afl-clang-fast
+$(FUZZ_DIR)/fuzz-verifier-afl: tests/fuzz/fuzz-verifier.c tests/fuzz/harness.h $(wildcard lib/bpf/*.c)
+	@mkdir -p $(@D)
+	AFL_QUIET=1 $(AFL_CC) -std=gnu11 -g -O1 -Iinclude -Iinclude/uapi -Itests -D_GNU_SOURCE \
+		-fsanitize=fuzzer $< $(wildcard lib/bpf/*.c) -lbpf -lelf -lz -o $@
+
+fuzz-verifier-afl: $(FUZZ_DIR)/fuzz-verifier-afl $(FUZZ_DIR)/mkseeds
+	@mkdir -p $(FUZZ_DIR)/seeds
+	$(FUZZ_DIR)/mkseeds $(FUZZ_DIR)/seeds
+	AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+		afl-fuzz -V $(FUZZ_TIME) -i $(FUZZ_DIR)/seeds -o $(FUZZ_DIR)/afl -- $(FUZZ_DIR)/fuzz-verifier-afl
+
+.PHONY: fuzz-verifier-afl
