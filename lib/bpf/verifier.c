@@ -20,6 +20,8 @@
 #define DZ_LOG_CAP	(32u << 20)	/* in-memory log; older lines dropped beyond */
 
 uint32_t dz_verifier_insn_limit = BPF_COMPLEXITY_LIMIT_INSNS;
+void (*dz_verifier_exit_hook)(void *arg, const struct dz_reg_state *r0);
+void *dz_verifier_exit_hook_arg;
 
 /* ---- log ---- */
 
@@ -872,6 +874,8 @@ static int check_exit(struct dz_verifier_env *env, u32 *next, bool *done)
 	if (!st->curframe) {
 		if (r0->type != SCALAR_VALUE)
 			return verbose_err(env, -EACCES, "R0 leaks addr as return value");
+		if (dz_verifier_exit_hook)
+			dz_verifier_exit_hook(dz_verifier_exit_hook_arg, r0);
 		*done = true;
 		return 0;
 	}

@@ -53,6 +53,16 @@ typedef int64_t s64;
  * verifier reject more: never a soundness knob.
  */
 extern uint32_t dz_verifier_insn_limit;
+
+/*
+ * Test hook (NULL in production): called with R0's state at every exit of the
+ * main program that do_check walks. The fuzzer checks that the r0 a run returns
+ * lies inside one of them, an oracle for the scalar tracking itself.
+ */
+struct dz_reg_state;
+extern void (*dz_verifier_exit_hook)(void *arg, const struct dz_reg_state *r0);
+extern void *dz_verifier_exit_hook_arg;
+
 #define DZ_MAX_STATES_PER_INSN	64		/* explored states kept per prune point */
 #define DZ_MAX_STORED_STATES	16384		/* explored states kept in total */
 #define DZ_MAX_STATE_BYTES	(64u << 20)	/* memory for explored states, and for pending ones */

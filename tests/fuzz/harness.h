@@ -14,6 +14,8 @@
  * most inputs reach do_check rather than dying in the decoder.
  *
  * An accepted program is a finding ("escape") if
+ *  - the r0 it returns is outside the bounds the verifier computed for R0 at
+ *    every exit it walked (an unsound scalar transfer, refinement or prune);
  *  - the checked interpreter faults (-EFAULT: an access outside the context,
  *    the live stack frames or a helper-approved buffer), meets an invalid
  *    instruction, or exhausts the instruction budget;
@@ -38,14 +40,38 @@
 #include <doze/filter.h>
 
 #include "../../lib/bpf/insn.h"
+#include "../../lib/bpf/verifier.h"
 
 #define FUZZ_MAX_INSNS	512
 #define FUZZ_RAM	(16u << 10)
 #define FUZZ_TRACE_MAX	64
 
 /* lib/bpf/verifier.h: the processed-insn limit; the fuzzer lowers it for throughput. */
-extern uint32_t dz_verifier_insn_limit;
 #define FUZZ_INSN_LIMIT 20000
+#define FUZZ_EXITS 64
+
+/* R0 at every exit the verifier walked (dz_verifier_exit_hook). */
+struct fuzz_exits {
+	unsigned int n;
+	struct dz_reg_state r0[FUZZ_EXITS];
+};
+
+static void fuzz_exit_hook(void *arg, const struct dz_reg_state *r0)
+{
+	struct fuzz_exits *e = arg;
+
+	if (e->n < FUZZ_EXITS)
+		e->r0[e->n] = *r0;
+	e->n++;
+}
+
+static bool fuzz_scalar_contains(const struct dz_reg_state *r, uint64_t v)
+{
+	return v >= r->umin_value && v <= r->umax_value && (int64_t)v >= r->smin_value &&
+	       (int64_t)v <= r->smax_value && (uint32_t)v >= r->u32_min_value &&
+	       (uint32_t)v <= r->u32_max_value && (int32_t)v >= r->s32_min_value &&
+	       (int32_t)v <= r->s32_max_value && (v & ~r->var_off.mask) == r->var_off.value;
+}
 
 struct fuzz_stats {
 	uint64_t runs, accepted, rejected, insns_run;
@@ -479,7 +505,9 @@ static int dz_fuzz_one(const uint8_t *data, size_t size, char *why, size_t why_s
 	static struct fuzz_prog fp;
 	static struct fuzz_guest guest;
 	static struct fuzz_result a, b, c;
+	static struct fuzz_exits exits;
 	struct dz_prog *prog;
+	unsigned int i;
 	int err, ret = 0;
 
 	dz_verifier_insn_limit = FUZZ_INSN_LIMIT;
@@ -489,7 +517,11 @@ static int dz_fuzz_one(const uint8_t *data, size_t size, char *why, size_t why_s
 	if (dz_prog__new(fp.insns, fp.len, fp.type, &prog))
 		return 0;
 	prog->mem_size = fp.mem_size;
+	exits.n = 0;
+	dz_verifier_exit_hook = fuzz_exit_hook;
+	dz_verifier_exit_hook_arg = &exits;
 	err = dz_prog__verify(prog, NULL, 0, 0);
+	dz_verifier_exit_hook = NULL;
 	if (err) {
 		fuzz_stats.rejected++;
 		if (prog->verified)
@@ -506,6 +538,17 @@ static int dz_fuzz_one(const uint8_t *data, size_t size, char *why, size_t why_s
 				a.err, a.err == -EFAULT ? "memory access outside ctx/stack/buffer" :
 				a.err == -E2BIG ? "instruction budget exhausted" : "bad instruction");
 		goto out;
+	}
+	/* the returned r0 must be a value the verifier allowed at some exit */
+	if (exits.n <= FUZZ_EXITS) {
+		for (i = 0; i < exits.n && !fuzz_scalar_contains(&exits.r0[i], a.r0); i++)
+			;
+		if (i == exits.n) {
+			ret = fuzz_fail(why, why_size,
+					"r0 %#llx is outside every exit state the verifier computed (%u)",
+					(unsigned long long)a.r0, exits.n);
+			goto out;
+		}
 	}
 	fuzz_run_at(prog, &fp, &guest, false, 0, &b);
 	if (!fuzz_same(&a, &b)) {
