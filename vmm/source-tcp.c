@@ -395,11 +395,11 @@ static void do_recv(struct dz_source *src, struct tcp_src *t)
 				disconnect(src, t, "bad hello", 0);
 				return;
 			}
+			/* Deadlines stay: a server that accepts, then stalls again, must not keep
+			 * a request alive forever. */
 			t->state = UP;
 			t->t_down = 0;
 			t->hdr_got = 0;
-			for (struct dz_src_req *q = t->send_head; q; q = q->bnext)
-				q->t_deadline = 0;
 			continue;
 		}
 		if (t->hdr_got < sizeof(t->hdr.resp))
@@ -492,6 +492,12 @@ static void *tcp_thread(void *arg)
 			}
 			break;
 		}
+		/* The state may have changed above: wake for its next step too. */
+		if (t->state == DISCONNECTED && t->send_head && t->t_next_connect < next)
+			next = t->t_next_connect;
+		if ((t->state == CONNECTING || t->state == HELLO) &&
+		    t->t_state + src->connect_timeout_ns < next)
+			next = t->t_state + src->connect_timeout_ns;
 		/* Deadlines of queued requests while the server is away. */
 		for (struct dz_src_req *r = t->send_head; r && t->state != UP; r = r->bnext)
 			if (r->t_deadline && r->t_deadline < next)
