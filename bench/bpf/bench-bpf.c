@@ -63,16 +63,16 @@ static double bench_eval(struct dz_prog *prog, struct dz_pred_ctx *ctx,
 	return best;
 }
 
-/* A 4096-slot predicate the verifier must accept; branchy: a diamond every 16. */
-static struct bpf_insn *big_prog(bool branchy, uint32_t *cnt)
+/* A @size-slot predicate the verifier must accept; branchy: a diamond every 16. */
+static struct bpf_insn *big_prog(bool branchy, uint32_t size, uint32_t *cnt)
 {
-	struct bpf_insn *p = calloc(DZ_MAX_INSNS, sizeof(*p));
+	struct bpf_insn *p = calloc(size, sizeof(*p));
 	uint32_t n = 0;
 
 	p[n++] = BPF_MOV64_REG(BPF_REG_6, BPF_REG_1);
 	p[n++] = BPF_MOV64_IMM(BPF_REG_0, 0);
 	p[n++] = BPF_ST_MEM(BPF_DW, BPF_REG_10, -16, 0);
-	while (n < DZ_MAX_INSNS - 16) {
+	while (n < size - 16) {
 		if (n % 256 == 0) {
 			/* dz_read_percpu(fp - 8, 8, 16) */
 			p[n++] = BPF_MOV64_REG(BPF_REG_1, BPF_REG_10);
@@ -115,7 +115,7 @@ static struct bpf_insn *big_prog(bool branchy, uint32_t *cnt)
 			break;
 		}
 	}
-	while (n < DZ_MAX_INSNS - 2)
+	while (n < size - 2)
 		p[n++] = BPF_ALU64_IMM(BPF_ADD, BPF_REG_0, 1);
 	p[n++] = BPF_ALU64_IMM(BPF_AND, BPF_REG_0, 1);
 	p[n++] = BPF_EXIT_INSN();
@@ -124,13 +124,15 @@ static struct bpf_insn *big_prog(bool branchy, uint32_t *cnt)
 }
 
 /* Verifies the big program in a child with a time limit; prints the result. */
-static void bench_verify(bool branchy, int limit_s)
+static void bench_verify(bool branchy, uint32_t size, int limit_s)
 {
-	const char *what = branchy ? "4096-insn program, a branch every 16 insns"
-				   : "4096-insn straight-line program";
 	static char log[1 << 16];
+	char what[64];
 	uint32_t cnt;
-	struct bpf_insn *insns = big_prog(branchy, &cnt);
+	struct bpf_insn *insns = big_prog(branchy, size, &cnt);
+
+	snprintf(what, sizeof(what), branchy ? "%u-insn program, a branch every 16 insns"
+					     : "%u-insn straight-line program", size);
 	struct dz_prog *prog;
 	int status;
 	pid_t pid;
@@ -232,8 +234,11 @@ int main(int argc, char **argv)
 	printf("eval  ring 3, no helper call                       %8.1f ns  (x%.2f)\n", ring3,
 	       ring3 / ring0);
 
-	bench_verify(false, 20);
-	bench_verify(true, 20);
+	/* Verification time vs program size (64 ... 4096 instructions). */
+	for (uint32_t size = 64; size <= DZ_MAX_INSNS; size *= 2)
+		bench_verify(false, size, 20);
+	for (uint32_t size = 64; size <= DZ_MAX_INSNS; size *= 2)
+		bench_verify(true, size, 20);
 	dz_prog__free(prog);
 	sg_free(g);
 	return 0;
