@@ -116,7 +116,8 @@ static int check_subprogs(struct dz_verifier_env *env)
 	}
 	qsort(env->subprog, env->subprog_cnt, sizeof(env->subprog[0]), cmp_subprogs);
 	for (s = 0; s < env->subprog_cnt; s++) {
-		env->subprog[s].end = s + 1 < env->subprog_cnt ? env->subprog[s + 1].start : env->len;
+		env->subprog[s].end =
+		    s + 1 < env->subprog_cnt ? env->subprog[s + 1].start : env->len;
 		for (i = env->subprog[s].start; i < env->subprog[s].end; i++)
 			env->aux[i].subprog = s;
 	}
@@ -132,8 +133,9 @@ static int check_subprogs(struct dz_verifier_env *env)
 		if (kind == DZ_K_JA || kind == DZ_K_JCC) {
 			t = dz_insn__target(&env->insns[i], i);
 			if (t < sp->start || t >= sp->end)
-				return verbose_err(env, -EINVAL, "jump out of range from insn %u to %lld",
-						   i, (long long)t);
+				return verbose_err(env, -EINVAL,
+						   "jump out of range from insn %u to %lld", i,
+						   (long long)t);
 			if (env->aux[t].ldimm_hi)
 				return verbose_err(env, -EINVAL,
 						   "jump into the middle of ldimm64 insn %lld",
@@ -209,11 +211,12 @@ static int check_cfg_dfs(struct dz_verifier_env *env)
 			if (state[t] == GRAY) {
 				env->insn_idx = cur;
 				if (call_edge)
-					err = verbose_err(env, -EINVAL, "recursive call from insn %u to %u",
-							  cur, t);
+					err = verbose_err(env, -EINVAL,
+							  "recursive call from insn %u to %u", cur,
+							  t);
 				else
-					err = verbose_err(env, -EINVAL, "back-edge from insn %u to %u",
-							  cur, t);
+					err = verbose_err(env, -EINVAL,
+							  "back-edge from insn %u to %u", cur, t);
 				goto out;
 			}
 			if (state[t] == WHITE) {
@@ -247,7 +250,7 @@ static u32 subprog_depth(struct dz_verifier_env *env, u32 s, u32 level)
 
 	if (env->subprog[s].depth)
 		return env->subprog[s].depth;
-	if (level > env->subprog_cnt)	/* cannot happen: recursion was rejected */
+	if (level > env->subprog_cnt) /* cannot happen: recursion was rejected */
 		return U32_MAX / 2;
 	for (i = env->subprog[s].start; i < env->subprog[s].end; i++) {
 		s64 t;
@@ -274,7 +277,7 @@ static u32 subprog_depth(struct dz_verifier_env *env, u32 s, u32 level)
  */
 static void compute_liveness(struct dz_verifier_env *env)
 {
-	const u16 args = 0x3e, caller_saved = 0x3f;	/* r1-r5, r0-r5 */
+	const u16 args = 0x3e, caller_saved = 0x3f; /* r1-r5, r0-r5 */
 	bool changed = true;
 
 	while (changed) {
@@ -375,8 +378,9 @@ int check_cfg(struct dz_verifier_env *env)
 	depth = subprog_depth(env, 0, 0);
 	if (depth > DZ_MAX_CALL_FRAMES) {
 		env->insn_idx = 0;
-		return verbose_err(env, -E2BIG, "the call stack of %u frames is too deep (limit %d)",
-				   depth, DZ_MAX_CALL_FRAMES);
+		return verbose_err(env, -E2BIG,
+				   "the call stack of %u frames is too deep (limit %d)", depth,
+				   DZ_MAX_CALL_FRAMES);
 	}
 	compute_liveness(env);
 	return 0;

@@ -36,18 +36,25 @@ int check_reg_read(struct dz_verifier_env *env, u32 regno)
 
 /* ---- context ---- */
 
-#define CTX_FIELD(f) { offsetof(struct dz_pred_ctx, f), sizeof(((struct dz_pred_ctx *)0)->f) }
+#define CTX_FIELD(f)                                                                               \
+	{                                                                                          \
+		offsetof(struct dz_pred_ctx, f), sizeof(((struct dz_pred_ctx *)0)->f)              \
+	}
 
 static const struct {
 	u16 off, size;
 } ctx_fields[] = {
-	CTX_FIELD(vcpu), CTX_FIELD(cpl), CTX_FIELD(rflags), CTX_FIELD(rip), CTX_FIELD(rsp),
-	CTX_FIELD(rax), CTX_FIELD(rbx), CTX_FIELD(rcx), CTX_FIELD(rdx), CTX_FIELD(rsi),
-	CTX_FIELD(rdi), CTX_FIELD(rbp), CTX_FIELD(r8), CTX_FIELD(r9), CTX_FIELD(r10),
-	CTX_FIELD(r11), CTX_FIELD(r12), CTX_FIELD(r13), CTX_FIELD(r14), CTX_FIELD(r15),
-	CTX_FIELD(cr0), CTX_FIELD(cr3), CTX_FIELD(cr4), CTX_FIELD(efer), CTX_FIELD(fs_base),
-	CTX_FIELD(gs_base), CTX_FIELD(kernel_gs_base), CTX_FIELD(fault_gpa),
-	CTX_FIELD(fault_gva), CTX_FIELD(access), CTX_FIELD(flags),
+    CTX_FIELD(vcpu),	  CTX_FIELD(cpl),	CTX_FIELD(rflags),
+    CTX_FIELD(rip),	  CTX_FIELD(rsp),	CTX_FIELD(rax),
+    CTX_FIELD(rbx),	  CTX_FIELD(rcx),	CTX_FIELD(rdx),
+    CTX_FIELD(rsi),	  CTX_FIELD(rdi),	CTX_FIELD(rbp),
+    CTX_FIELD(r8),	  CTX_FIELD(r9),	CTX_FIELD(r10),
+    CTX_FIELD(r11),	  CTX_FIELD(r12),	CTX_FIELD(r13),
+    CTX_FIELD(r14),	  CTX_FIELD(r15),	CTX_FIELD(cr0),
+    CTX_FIELD(cr3),	  CTX_FIELD(cr4),	CTX_FIELD(efer),
+    CTX_FIELD(fs_base),	  CTX_FIELD(gs_base),	CTX_FIELD(kernel_gs_base),
+    CTX_FIELD(fault_gpa), CTX_FIELD(fault_gva), CTX_FIELD(access),
+    CTX_FIELD(flags),
 };
 
 /*
@@ -94,8 +101,9 @@ static int check_stack_write(struct dz_verifier_env *env, struct dz_func_state *
 
 	if (size == BPF_REG_SIZE) {
 		if (value->type == PTR_TO_STACK && value->frameno > f->frameno)
-			return verbose_err(env, -EACCES,
-					   "cannot spill pointers to stack into stack frame of the caller");
+			return verbose_err(
+			    env, -EACCES,
+			    "cannot spill pointers to stack into stack frame of the caller");
 		f->spilled_ptr[slot] = *value;
 		for (j = 0; j < BPF_REG_SIZE; j++)
 			f->stack[i + j] = STACK_SPILL;
@@ -112,8 +120,8 @@ static int check_stack_write(struct dz_verifier_env *env, struct dz_func_state *
 	return 0;
 }
 
-static int check_stack_read(struct dz_verifier_env *env, struct dz_func_state *f, s64 off,
-			    int size, struct dz_reg_state *out, bool sext)
+static int check_stack_read(struct dz_verifier_env *env, struct dz_func_state *f, s64 off, int size,
+			    struct dz_reg_state *out, bool sext)
 {
 	int i = (int)(off + MAX_BPF_STACK), slot = i / BPF_REG_SIZE, j;
 	bool all_zero = true;
@@ -140,7 +148,8 @@ static int check_stack_read(struct dz_verifier_env *env, struct dz_func_state *f
 	}
 	for (j = 0; j < size; j++) {
 		if (f->stack[i + j] == STACK_INVALID)
-			return verbose_err(env, -EACCES, "invalid read from stack off %lld+%d size %d",
+			return verbose_err(env, -EACCES,
+					   "invalid read from stack off %lld+%d size %d",
 					   (long long)off, j, size);
 		if (f->stack[i + j] != STACK_ZERO)
 			all_zero = false;
@@ -152,8 +161,7 @@ static int check_stack_read(struct dz_verifier_env *env, struct dz_func_state *f
 	return 0;
 }
 
-static int check_stack_bounds(struct dz_verifier_env *env, u32 regno, s64 off, int size,
-			      bool write)
+static int check_stack_bounds(struct dz_verifier_env *env, u32 regno, s64 off, int size, bool write)
 {
 	if (off < -MAX_BPF_STACK || off + size > 0)
 		return verbose_err(env, -EACCES, "invalid %s stack R%u off=%lld size=%d",
@@ -184,18 +192,20 @@ static int check_stack_var_access(struct dz_verifier_env *env, u32 regno,
 
 	tnum_str(t, sizeof(t), reg->var_off);
 	if (lo < -MAX_BPF_STACK || hi > 0)
-		return verbose_err(env, -EACCES,
-				   "invalid variable-offset %s stack R%u var_off=%s off=%lld size=%d",
-				   write ? "write to" : "read from", regno, t, (long long)base, size);
+		return verbose_err(
+		    env, -EACCES,
+		    "invalid variable-offset %s stack R%u var_off=%s off=%lld size=%d",
+		    write ? "write to" : "read from", regno, t, (long long)base, size);
 	if (!tnum_is_aligned(tnum_add(reg->var_off, tnum_const((u64)base)), (u64)size))
-		return verbose_err(env, -EACCES,
-				   "misaligned variable-offset stack access var_off=%s off=%lld size=%d",
-				   t, (long long)base, size);
+		return verbose_err(
+		    env, -EACCES,
+		    "misaligned variable-offset stack access var_off=%s off=%lld size=%d", t,
+		    (long long)base, size);
 	if (write) {
 		if (value->type != SCALAR_VALUE)
-			return verbose_err(env, -EACCES,
-					   "R%d variable-offset stack write of a pointer prohibited",
-					   value_regno);
+			return verbose_err(
+			    env, -EACCES, "R%d variable-offset stack write of a pointer prohibited",
+			    value_regno);
 		helper_wrote_stack(f, lo, 0, (u64)(hi - lo));
 		return 0;
 	}
@@ -204,12 +214,14 @@ static int check_stack_var_access(struct dz_verifier_env *env, u32 regno,
 
 		if (f->stack[b] == STACK_INVALID)
 			return verbose_err(env, -EACCES,
-					   "invalid read from stack R%u var_off %s+%lld size %d", regno,
-					   t, (long long)(i - lo), size);
-		if (f->stack[b] == STACK_SPILL && f->spilled_ptr[b / BPF_REG_SIZE].type != SCALAR_VALUE)
-			return verbose_err(env, -EACCES,
-					   "R%u variable-offset read of a spilled pointer at fp%lld prohibited",
-					   regno, (long long)i);
+					   "invalid read from stack R%u var_off %s+%lld size %d",
+					   regno, t, (long long)(i - lo), size);
+		if (f->stack[b] == STACK_SPILL &&
+		    f->spilled_ptr[b / BPF_REG_SIZE].type != SCALAR_VALUE)
+			return verbose_err(
+			    env, -EACCES,
+			    "R%u variable-offset read of a spilled pointer at fp%lld prohibited",
+			    regno, (long long)i);
 	}
 	mark_reg_unknown_size(out, size, sext);
 	return 0;
@@ -234,9 +246,11 @@ int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 insn_off, int s
 		if (write)
 			return verbose_err(env, -EACCES, "R%u cannot write into ctx", regno);
 		if (ptr_has_var_off(reg))
-			return verbose_err(env, -EACCES, "R%u variable ctx access prohibited", regno);
+			return verbose_err(env, -EACCES, "R%u variable ctx access prohibited",
+					   regno);
 		if (!ctx_access_ok(off, size))
-			return verbose_err(env, -EACCES, "invalid bpf_context access off=%lld size=%d",
+			return verbose_err(env, -EACCES,
+					   "invalid bpf_context access off=%lld size=%d",
 					   (long long)off, size);
 		mark_reg_unknown_size(&out, size, sext);
 		break;
@@ -244,8 +258,8 @@ int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 insn_off, int s
 		struct dz_func_state *f = env->cur.frame[reg->frameno];
 
 		if (ptr_has_var_off(reg)) {
-			err = check_stack_var_access(env, regno, reg, f, insn_off, size, write, value,
-						     value_regno, &out, sext);
+			err = check_stack_var_access(env, regno, reg, f, insn_off, size, write,
+						     value, value_regno, &out, sext);
 			if (err || write)
 				return err;
 			break;
@@ -264,13 +278,13 @@ int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 insn_off, int s
 		if (ptr_has_var_off(reg)) {
 			/* pointer variable parts are kept within +-2^29: no overflow */
 			if (off + reg->smin_value < 0)
-				return verbose_err(env, -EACCES,
-						   "R%u min value is outside of the allowed memory range",
-						   regno);
+				return verbose_err(
+				    env, -EACCES,
+				    "R%u min value is outside of the allowed memory range", regno);
 			if (off + reg->smax_value + size > (s64)env->prog->mem_size)
-				return verbose_err(env, -EACCES,
-						   "R%u max value is outside of the allowed memory range",
-						   regno);
+				return verbose_err(
+				    env, -EACCES,
+				    "R%u max value is outside of the allowed memory range", regno);
 		} else if (off < 0 || off + size > (s64)env->prog->mem_size)
 			return verbose_err(env, -EACCES,
 					   "invalid access to memory, mem_size=%u off=%lld size=%d",
@@ -383,8 +397,8 @@ int check_atomic(struct dz_verifier_env *env, const struct bpf_insn *insn)
 
 /* ---- helper calls ---- */
 
-static int check_helper_mem_arg(struct dz_verifier_env *env, bool write, s64 *off_out,
-				u64 *min_out, u64 *max_out)
+static int check_helper_mem_arg(struct dz_verifier_env *env, bool write, s64 *off_out, u64 *min_out,
+				u64 *max_out)
 {
 	struct dz_reg_state *regs = cur_regs(env), *ptr = &regs[BPF_REG_1], *sz = &regs[BPF_REG_2];
 	s64 off;
@@ -392,24 +406,27 @@ static int check_helper_mem_arg(struct dz_verifier_env *env, bool write, s64 *of
 	if (ptr->type != PTR_TO_STACK)
 		return verbose_err(env, -EACCES, "R1 type=%s expected=fp", reg_type_str(ptr->type));
 	if (ptr_has_var_off(ptr))
-		return verbose_err(env, -EACCES,
-				   "R1 variable-offset stack pointer as a helper buffer prohibited");
+		return verbose_err(
+		    env, -EACCES, "R1 variable-offset stack pointer as a helper buffer prohibited");
 	if (sz->type != SCALAR_VALUE)
 		return verbose_err(env, -EACCES, "R2 type=%s expected=scalar",
 				   reg_type_str(sz->type));
 	if (sz->smin_value < 0)
-		return verbose_err(env, -EACCES,
-				   "R2 min value is negative, either use unsigned or 'var &= const'");
+		return verbose_err(
+		    env, -EACCES,
+		    "R2 min value is negative, either use unsigned or 'var &= const'");
 	if (sz->umin_value == 0)
 		return verbose_err(env, -EACCES, "R2 invalid zero-sized %s",
 				   write ? "write" : "read");
 	if (sz->umax_value > DZ_PRED_MAX_READ)
 		return verbose_err(env, -EACCES,
-				   "R2 unbounded memory access, use 'var &= const' or 'if (var < const)' (max %llu > %d)",
+				   "R2 unbounded memory access, use 'var &= const' or 'if (var < "
+				   "const)' (max %llu > %d)",
 				   (unsigned long long)sz->umax_value, DZ_PRED_MAX_READ);
 	off = ptr->off;
 	if (off < -MAX_BPF_STACK || off + (s64)sz->umax_value > 0)
-		return verbose_err(env, -EACCES, "invalid indirect access to stack R1 off=%lld size=%llu",
+		return verbose_err(env, -EACCES,
+				   "invalid indirect access to stack R1 off=%lld size=%llu",
 				   (long long)off, (unsigned long long)sz->umax_value);
 	*off_out = off;
 	*min_out = sz->umin_value;
@@ -426,10 +443,10 @@ static int check_helper_read_stack(struct dz_verifier_env *env, struct dz_func_s
 		int i = (int)(off + MAX_BPF_STACK + (s64)j);
 
 		if (f->stack[i] == STACK_INVALID)
-			return verbose_err(env, -EACCES,
-					   "invalid indirect read from stack R1 off %lld+%llu size %llu",
-					   (long long)off, (unsigned long long)j,
-					   (unsigned long long)size);
+			return verbose_err(
+			    env, -EACCES,
+			    "invalid indirect read from stack R1 off %lld+%llu size %llu",
+			    (long long)off, (unsigned long long)j, (unsigned long long)size);
 		if (f->stack[i] == STACK_SPILL &&
 		    f->spilled_ptr[i / BPF_REG_SIZE].type != SCALAR_VALUE)
 			return verbose_err(env, -EACCES, "leaking pointer from stack off %lld",

@@ -13,14 +13,38 @@
  */
 #include "verifier.h"
 
-static inline u64 umax64(u64 a, u64 b) { return a > b ? a : b; }
-static inline u64 umin64(u64 a, u64 b) { return a < b ? a : b; }
-static inline s64 smax64(s64 a, s64 b) { return a > b ? a : b; }
-static inline s64 smin64(s64 a, s64 b) { return a < b ? a : b; }
-static inline u32 umax32(u32 a, u32 b) { return a > b ? a : b; }
-static inline u32 umin32(u32 a, u32 b) { return a < b ? a : b; }
-static inline s32 smax32(s32 a, s32 b) { return a > b ? a : b; }
-static inline s32 smin32(s32 a, s32 b) { return a < b ? a : b; }
+static inline u64 umax64(u64 a, u64 b)
+{
+	return a > b ? a : b;
+}
+static inline u64 umin64(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+static inline s64 smax64(s64 a, s64 b)
+{
+	return a > b ? a : b;
+}
+static inline s64 smin64(s64 a, s64 b)
+{
+	return a < b ? a : b;
+}
+static inline u32 umax32(u32 a, u32 b)
+{
+	return a > b ? a : b;
+}
+static inline u32 umin32(u32 a, u32 b)
+{
+	return a < b ? a : b;
+}
+static inline s32 smax32(s32 a, s32 b)
+{
+	return a > b ? a : b;
+}
+static inline s32 smin32(s32 a, s32 b)
+{
+	return a < b ? a : b;
+}
 
 static void mark_unbounded(struct dz_reg_state *r)
 {
@@ -37,19 +61,19 @@ static void mark_unbounded(struct dz_reg_state *r)
 
 void mark_reg_not_init(struct dz_reg_state *reg)
 {
-	*reg = (struct dz_reg_state){ .type = NOT_INIT };
+	*reg = (struct dz_reg_state){.type = NOT_INIT};
 	mark_unbounded(reg);
 }
 
 void mark_reg_unknown(struct dz_reg_state *reg)
 {
-	*reg = (struct dz_reg_state){ .type = SCALAR_VALUE };
+	*reg = (struct dz_reg_state){.type = SCALAR_VALUE};
 	mark_unbounded(reg);
 }
 
 void mark_reg_known(struct dz_reg_state *reg, u64 imm)
 {
-	*reg = (struct dz_reg_state){ .type = SCALAR_VALUE };
+	*reg = (struct dz_reg_state){.type = SCALAR_VALUE};
 	reg->var_off = tnum_const(imm);
 	reg->umin_value = reg->umax_value = imm;
 	reg->smin_value = reg->smax_value = (s64)imm;
@@ -114,10 +138,10 @@ static void update_reg_bounds(struct dz_reg_state *r)
 	r->umin_value = umax64(r->umin_value, t.value);
 	r->umax_value = umin64(r->umax_value, t.value | t.mask);
 
-	r->s32_min_value = smax32(r->s32_min_value,
-				  (s32)(u32)(sub.value | (sub.mask & 0x80000000u)));
-	r->s32_max_value = smin32(r->s32_max_value,
-				  (s32)(u32)(sub.value | (sub.mask & 0x7fffffffu)));
+	r->s32_min_value =
+	    smax32(r->s32_min_value, (s32)(u32)(sub.value | (sub.mask & 0x80000000u)));
+	r->s32_max_value =
+	    smin32(r->s32_max_value, (s32)(u32)(sub.value | (sub.mask & 0x7fffffffu)));
 	r->u32_min_value = umax32(r->u32_min_value, (u32)sub.value);
 	r->u32_max_value = umin32(r->u32_max_value, (u32)(sub.value | sub.mask));
 }
@@ -185,8 +209,8 @@ static bool reg_bound_offset(struct dz_reg_state *r)
 
 	if (reg_bounds_empty(r))
 		return false;
-	r->var_off = tnum_intersect(r->var_off, tnum_range(r->umin_value, r->umax_value),
-				    &conflict);
+	r->var_off =
+	    tnum_intersect(r->var_off, tnum_range(r->umin_value, r->umax_value), &conflict);
 	sub = tnum_intersect(tnum_subreg(r->var_off),
 			     tnum_range(r->u32_min_value, r->u32_max_value), &conflict);
 	r->var_off = tnum_with_subreg(r->var_off, sub);
@@ -290,7 +314,7 @@ static void scalar_udiv(struct dz_reg_state *d, const struct dz_reg_state *s)
 {
 	u64 umin, umax;
 
-	if (s->umin_value == 0) {	/* division by zero yields 0 */
+	if (s->umin_value == 0) { /* division by zero yields 0 */
 		umin = 0;
 		umax = s->umax_value == 0 ? 0 : d->umax_value;
 	} else {
@@ -309,13 +333,13 @@ static void scalar_umod(struct dz_reg_state *d, const struct dz_reg_state *s)
 	if (reg_is_const(d) && reg_is_const(s)) {
 		u64 a = d->var_off.value, b = s->var_off.value;
 
-		mark_reg_known(d, b ? a % b : a);	/* modulo by zero keeps the dividend */
+		mark_reg_known(d, b ? a % b : a); /* modulo by zero keeps the dividend */
 		return;
 	}
 	if (s->umin_value > d->umax_value)
-		return;			/* divisor always larger: dividend unchanged */
+		return; /* divisor always larger: dividend unchanged */
 	if (s->umin_value == 0)
-		umax = d->umax_value;	/* maybe by zero: the dividend */
+		umax = d->umax_value; /* maybe by zero: the dividend */
 	else
 		umax = umin64(d->umax_value, s->umax_value - 1);
 	mark_unbounded(d);
@@ -427,8 +451,8 @@ static void scalar_shift_unknown(struct dz_reg_state *d, u8 op)
 
 	mark_unbounded(d);
 	if (op == BPF_RSH) {
-		d->umax_value = umax;		/* never grows */
-	} else if (op == BPF_ARSH) {		/* moves towards 0 or -1 */
+		d->umax_value = umax; /* never grows */
+	} else if (op == BPF_ARSH) {  /* moves towards 0 or -1 */
 		d->smin_value = smin64(smin, 0) < 0 ? smin : 0;
 		d->smax_value = smax > 0 ? smax : (smax < 0 ? -1 : 0);
 		if (smin >= 0)
@@ -442,7 +466,7 @@ static void scalar_sext(struct dz_reg_state *d, int bits)
 	s64 lo = -(1LL << (bits - 1)), hi = (1LL << (bits - 1)) - 1;
 
 	if (d->smin_value >= lo && d->smax_value <= hi)
-		return;		/* already its own sign extension */
+		return; /* already its own sign extension */
 	if (reg_is_const(d)) {
 		u64 v = d->var_off.value;
 
@@ -557,12 +581,12 @@ bool scalar_alu(struct dz_reg_state *dst, const struct dz_reg_state *src, u8 op,
 	case BPF_ARSH:
 		if (!tnum_is_const(s.var_off)) {
 			if (alu32 && op == BPF_ARSH)
-				mark_unbounded(&d);	/* sign of the 32-bit half */
+				mark_unbounded(&d); /* sign of the 32-bit half */
 			else
 				scalar_shift_unknown(&d, op);
 			break;
 		}
-		k = s.var_off.value & (alu32 ? 31 : 63);	/* shift amounts are masked */
+		k = s.var_off.value & (alu32 ? 31 : 63); /* shift amounts are masked */
 		if (op == BPF_LSH)
 			scalar_lsh(&d, k);
 		else if (op == BPF_RSH)
@@ -619,8 +643,8 @@ struct rview {
 	u64 umin, umax;
 	s64 smin, smax;
 	struct tnum t;
-	u64 ulim;		/* U64_MAX or U32_MAX */
-	s64 slo, shi;		/* S64_MIN..S64_MAX or S32_MIN..S32_MAX */
+	u64 ulim;     /* U64_MAX or U32_MAX */
+	s64 slo, shi; /* S64_MIN..S64_MAX or S32_MIN..S32_MAX */
 };
 
 static void get_view(struct rview *v, const struct dz_reg_state *r, bool is32)
@@ -761,18 +785,30 @@ int is_branch_taken(const struct dz_reg_state *a, const struct dz_reg_state *b, 
 u8 negate_jmp_op(u8 op)
 {
 	switch (op) {
-	case BPF_JEQ: return BPF_JNE;
-	case BPF_JNE: return BPF_JEQ;
-	case BPF_JGT: return BPF_JLE;
-	case BPF_JLE: return BPF_JGT;
-	case BPF_JGE: return BPF_JLT;
-	case BPF_JLT: return BPF_JGE;
-	case BPF_JSGT: return BPF_JSLE;
-	case BPF_JSLE: return BPF_JSGT;
-	case BPF_JSGE: return BPF_JSLT;
-	case BPF_JSLT: return BPF_JSGE;
-	case BPF_JSET: return DZ_JSET_NOT;
-	case DZ_JSET_NOT: return BPF_JSET;
+	case BPF_JEQ:
+		return BPF_JNE;
+	case BPF_JNE:
+		return BPF_JEQ;
+	case BPF_JGT:
+		return BPF_JLE;
+	case BPF_JLE:
+		return BPF_JGT;
+	case BPF_JGE:
+		return BPF_JLT;
+	case BPF_JLT:
+		return BPF_JGE;
+	case BPF_JSGT:
+		return BPF_JSLE;
+	case BPF_JSLE:
+		return BPF_JSGT;
+	case BPF_JSGE:
+		return BPF_JSLT;
+	case BPF_JSLT:
+		return BPF_JSGE;
+	case BPF_JSET:
+		return DZ_JSET_NOT;
+	case DZ_JSET_NOT:
+		return BPF_JSET;
 	}
 	return op;
 }
@@ -838,7 +874,7 @@ static bool view_refine(struct rview *a, struct rview *b, u8 op)
 			b->t = TNUM(ob.t.value, ob.t.mask & ~oa.t.value);
 		}
 		return true;
-	case BPF_JGT:	/* a > b */
+	case BPF_JGT: /* a > b */
 		if (ob.umin == oa.ulim || oa.umax == 0)
 			return false;
 		a->umin = umax64(oa.umin, ob.umin + 1);
@@ -848,7 +884,7 @@ static bool view_refine(struct rview *a, struct rview *b, u8 op)
 		a->umin = umax64(oa.umin, ob.umin);
 		b->umax = umin64(ob.umax, oa.umax);
 		return true;
-	case BPF_JLT:	/* a < b */
+	case BPF_JLT: /* a < b */
 		if (ob.umax == 0 || oa.umin == oa.ulim)
 			return false;
 		a->umax = umin64(oa.umax, ob.umax - 1);

@@ -9,7 +9,7 @@
 
 #include "verifier.h"
 
-const struct tnum tnum_unknown = { .value = 0, .mask = U64_MAX };
+const struct tnum tnum_unknown = {.value = 0, .mask = U64_MAX};
 
 struct tnum tnum_const(u64 value)
 {

@@ -17,7 +17,7 @@
 
 #include "verifier.h"
 
-#define DZ_LOG_CAP	(32u << 20)	/* in-memory log; older lines dropped beyond */
+#define DZ_LOG_CAP (32u << 20) /* in-memory log; older lines dropped beyond */
 
 uint32_t dz_verifier_insn_limit = BPF_COMPLEXITY_LIMIT_INSNS;
 void (*dz_verifier_exit_hook)(void *arg, const struct dz_reg_state *r0);
@@ -136,12 +136,12 @@ static void print_scalar(struct dz_verifier_env *env, const struct dz_reg_state 
 		verbose(env, "id=%u", r->id);
 		sep = ",";
 	}
-#define P(cond, fmt, val)                                        \
-	do {                                                     \
-		if (cond) {                                      \
-			verbose(env, "%s" fmt, sep, val);        \
-			sep = ",";                               \
-		}                                                \
+#define P(cond, fmt, val)                                                                          \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			verbose(env, "%s" fmt, sep, val);                                          \
+			sep = ",";                                                                 \
+		}                                                                                  \
 	} while (0)
 	P(r->smin_value != S64_MIN && r->smin_value != (s64)r->umin_value, "smin=%lld",
 	  (long long)r->smin_value);
@@ -149,10 +149,10 @@ static void print_scalar(struct dz_verifier_env *env, const struct dz_reg_state 
 	  (long long)r->smax_value);
 	P(r->umin_value != 0, "umin=%llu", (unsigned long long)r->umin_value);
 	P(r->umax_value != U64_MAX, "umax=%llu", (unsigned long long)r->umax_value);
-	P(r->s32_min_value != S32_MIN && r->s32_min_value != (s32)r->u32_min_value,
-	  "smin32=%d", r->s32_min_value);
-	P(r->s32_max_value != S32_MAX && r->s32_max_value != (s32)r->u32_max_value,
-	  "smax32=%d", r->s32_max_value);
+	P(r->s32_min_value != S32_MIN && r->s32_min_value != (s32)r->u32_min_value, "smin32=%d",
+	  r->s32_min_value);
+	P(r->s32_max_value != S32_MAX && r->s32_max_value != (s32)r->u32_max_value, "smax32=%d",
+	  r->s32_max_value);
 	P(r->u32_min_value != 0 && r->u32_min_value != r->umin_value, "umin32=%u",
 	  r->u32_min_value);
 	P(r->u32_max_value != U32_MAX && r->u32_max_value != r->umax_value, "umax32=%u",
@@ -300,7 +300,7 @@ static int push_stack(struct dz_verifier_env *env, struct dz_verifier_state *st,
 		free_state(st);
 		return -ENOMEM;
 	}
-	elem->st = *st;		/* takes ownership of the frames */
+	elem->st = *st; /* takes ownership of the frames */
 	elem->insn_idx = insn_idx;
 	elem->prev_insn_idx = prev_insn_idx;
 	elem->next = env->head;
@@ -440,8 +440,9 @@ static bool states_equal(struct dz_verifier_env *env, const struct dz_verifier_s
 		const struct dz_func_state *of = old->frame[fr], *cf = cur->frame[fr];
 		u16 live;
 
-		live = fr == (s32)cur->curframe ? env->aux[insn_idx].live_regs :
-		       env->aux[cur->frame[fr + 1]->callsite + 1].live_regs;
+		live = fr == (s32)cur->curframe
+			   ? env->aux[insn_idx].live_regs
+			   : env->aux[cur->frame[fr + 1]->callsite + 1].live_regs;
 		for (i = 0; i < MAX_BPF_REG; i++) {
 			if (!(live & (1 << i)))
 				continue;
@@ -540,8 +541,8 @@ static int is_state_visited(struct dz_verifier_env *env, u32 insn_idx)
 /* ---- instructions ---- */
 
 static const char *const alu_op_str[16] = {
-	"+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=",
-	"endian", "?", "?",
+    "+=",  "-=", "*=", "/=", "|=",   "&=",     "<<=", ">>=",
+    "neg", "%=", "^=", "=",  "s>>=", "endian", "?",   "?",
 };
 
 static bool is_pointer(const struct dz_reg_state *r)
@@ -568,12 +569,13 @@ static int adjust_ptr_min_max_vals(struct dz_verifier_env *env, const struct bpf
 		if (op == BPF_SUB)
 			return verbose_err(env, -EACCES, "R%u pointer -= pointer prohibited",
 					   insn->dst_reg);
-		return verbose_err(env, -EACCES, "R%u pointer %s pointer prohibited",
-				   insn->dst_reg, alu_op_str[op >> 4]);
+		return verbose_err(env, -EACCES, "R%u pointer %s pointer prohibited", insn->dst_reg,
+				   alu_op_str[op >> 4]);
 	}
-	if (is_pointer(src)) {		/* scalar op pointer */
+	if (is_pointer(src)) { /* scalar op pointer */
 		if (op == BPF_SUB)
-			return verbose_err(env, -EACCES, "R%u tried to subtract pointer from scalar",
+			return verbose_err(env, -EACCES,
+					   "R%u tried to subtract pointer from scalar",
 					   insn->dst_reg);
 		if (op != BPF_ADD)
 			return verbose_err(env, -EACCES,
@@ -585,7 +587,8 @@ static int adjust_ptr_min_max_vals(struct dz_verifier_env *env, const struct bpf
 		ptr = dst;
 		off_reg = src;
 		if (op == BPF_AND || op == BPF_OR || op == BPF_XOR)
-			return verbose_err(env, -EACCES, "R%u bitwise operator %s on pointer prohibited",
+			return verbose_err(env, -EACCES,
+					   "R%u bitwise operator %s on pointer prohibited",
 					   insn->dst_reg, alu_op_str[op >> 4]);
 		if (op != BPF_ADD && op != BPF_SUB)
 			return verbose_err(env, -EACCES,
@@ -597,12 +600,15 @@ static int adjust_ptr_min_max_vals(struct dz_verifier_env *env, const struct bpf
 
 		/* a bounded variable offset, on stack and buffer pointers only */
 		if (ptr->type == PTR_TO_CTX)
+			return verbose_err(
+			    env, -EACCES,
+			    "R%u pointer arithmetic on ctx with non-constant offset prohibited",
+			    insn->dst_reg);
+		if (off_reg->smin_value <= -BPF_MAX_VAR_OFF ||
+		    off_reg->smax_value >= BPF_MAX_VAR_OFF)
 			return verbose_err(env, -EACCES,
-					   "R%u pointer arithmetic on ctx with non-constant offset prohibited",
-					   insn->dst_reg);
-		if (off_reg->smin_value <= -BPF_MAX_VAR_OFF || off_reg->smax_value >= BPF_MAX_VAR_OFF)
-			return verbose_err(env, -EACCES,
-					   "R%u math between %s pointer and register with unbounded min/max value is not allowed",
+					   "R%u math between %s pointer and register with "
+					   "unbounded min/max value is not allowed",
 					   insn->dst_reg, reg_type_str(ptr->type));
 		v.type = SCALAR_VALUE;
 		v.id = 0;
@@ -690,7 +696,7 @@ static int check_alu_op(struct dz_verifier_env *env, const struct bpf_insn *insn
 			return 0;
 		}
 		if (!alu32 && !insn->off && x && !reg_is_const(src) && !src->id)
-			regs[insn->src_reg].id = ++env->id_gen;	/* link dst and src */
+			regs[insn->src_reg].id = ++env->id_gen; /* link dst and src */
 		if (!scalar_alu(dst, src, BPF_MOV, alu32, insn->off))
 			goto bug;
 		return 0;
@@ -727,7 +733,8 @@ static void sync_linked_regs(struct dz_verifier_state *st, const struct dz_reg_s
 				f->regs[i] = *reg;
 		for (i = 0; i < STACK_SLOTS; i++)
 			if (f->stack[i * BPF_REG_SIZE] == STACK_SPILL &&
-			    f->spilled_ptr[i].type == SCALAR_VALUE && f->spilled_ptr[i].id == reg->id)
+			    f->spilled_ptr[i].type == SCALAR_VALUE &&
+			    f->spilled_ptr[i].id == reg->id)
 				f->spilled_ptr[i] = *reg;
 	}
 }
@@ -755,8 +762,8 @@ static bool refine_branch(struct dz_verifier_state *st, const struct bpf_insn *i
 	return true;
 }
 
-static int check_cond_jmp_op(struct dz_verifier_env *env, const struct bpf_insn *insn,
-			     u32 *next, bool *dead)
+static int check_cond_jmp_op(struct dz_verifier_env *env, const struct bpf_insn *insn, u32 *next,
+			     bool *dead)
 {
 	struct dz_reg_state *regs = cur_regs(env), k;
 	const struct dz_reg_state *dst = &regs[insn->dst_reg], *src;
@@ -784,10 +791,18 @@ static int check_cond_jmp_op(struct dz_verifier_env *env, const struct bpf_insn 
 
 	if (x && insn->src_reg == insn->dst_reg) {
 		switch (op) {
-		case BPF_JEQ: case BPF_JGE: case BPF_JLE: case BPF_JSGE: case BPF_JSLE:
+		case BPF_JEQ:
+		case BPF_JGE:
+		case BPF_JLE:
+		case BPF_JSGE:
+		case BPF_JSLE:
 			taken = 1;
 			break;
-		case BPF_JNE: case BPF_JGT: case BPF_JLT: case BPF_JSGT: case BPF_JSLT:
+		case BPF_JNE:
+		case BPF_JGT:
+		case BPF_JLT:
+		case BPF_JSGT:
+		case BPF_JSLT:
 			taken = 0;
 			break;
 		default:
@@ -852,8 +867,8 @@ static int check_func_call(struct dz_verifier_env *env, const struct bpf_insn *i
 	*next = target;
 	if (env->log_level >= 1) {
 		verbose(env, "caller:\n");
-		print_verifier_state(env, &(struct dz_verifier_state){
-						  .frame = { [0] = caller }, .curframe = 0 });
+		print_verifier_state(
+		    env, &(struct dz_verifier_state){.frame = {[0] = caller}, .curframe = 0});
 		verbose(env, "callee:\n");
 		print_verifier_state(env, st);
 	}
@@ -896,7 +911,7 @@ static int check_exit(struct dz_verifier_env *env, u32 *next, bool *done)
 
 static int bpf_size(u8 code)
 {
-	static const u8 sz[4] = { 4, 2, 1, 8 };
+	static const u8 sz[4] = {4, 2, 1, 8};
 
 	return sz[BPF_SIZE(code) >> 3];
 }
@@ -944,7 +959,8 @@ static int do_check(struct dz_verifier_env *env)
 		bool done = false, dead = false;
 
 		if (++env->insn_processed > dz_verifier_insn_limit)
-			return verbose_err(env, -E2BIG, "BPF program is too large. Processed %llu insn",
+			return verbose_err(env, -E2BIG,
+					   "BPF program is too large. Processed %llu insn",
 					   (unsigned long long)env->insn_processed);
 		env->aux[idx].seen = 1;
 
@@ -1033,7 +1049,7 @@ static int do_check(struct dz_verifier_env *env)
 			env->insn_idx = next;
 			continue;
 		}
-process_bpf_exit:
+	process_bpf_exit:
 		if (!pop_stack(env))
 			return 0;
 		if (env->log_level >= 1) {
@@ -1097,7 +1113,7 @@ static void copy_log(struct dz_verifier_env *env, char *log, size_t log_size)
 
 int dz_prog__verify(struct dz_prog *prog, char *log, size_t log_size, uint32_t log_level)
 {
-	struct dz_verifier_env env = { 0 };
+	struct dz_verifier_env env = {0};
 	int err;
 
 	if (log && log_size)
@@ -1139,7 +1155,8 @@ int dz_prog__verify(struct dz_prog *prog, char *log, size_t log_size, uint32_t l
 	if (err)
 		goto out;
 	verbose(&env,
-		"processed %llu insns (limit %u) max_states_per_insn %u total_states %u peak_states %u mark_read 0\n",
+		"processed %llu insns (limit %u) max_states_per_insn %u total_states %u "
+		"peak_states %u mark_read 0\n",
 		(unsigned long long)env.insn_processed, dz_verifier_insn_limit,
 		env.max_states_per_insn, env.total_states, env.peak_states);
 	prog->verified = true;

@@ -39,13 +39,13 @@ typedef int64_t s64;
 #define S64_MAX ((s64)0x7fffffffffffffffull)
 
 #ifndef MAX_BPF_REG
-#define MAX_BPF_REG		11
+#define MAX_BPF_REG 11
 #endif
-#define BPF_REG_SIZE		8
-#define MAX_BPF_STACK		DZ_STACK_SIZE
-#define STACK_SLOTS		(MAX_BPF_STACK / BPF_REG_SIZE)
-#define BPF_COMPLEXITY_LIMIT_INSNS	1000000	/* processed insns, as the kernel's */
-#define BPF_COMPLEXITY_LIMIT_JMP_SEQ	8192	/* pending branches */
+#define BPF_REG_SIZE		     8
+#define MAX_BPF_STACK		     DZ_STACK_SIZE
+#define STACK_SLOTS		     (MAX_BPF_STACK / BPF_REG_SIZE)
+#define BPF_COMPLEXITY_LIMIT_INSNS   1000000 /* processed insns, as the kernel's */
+#define BPF_COMPLEXITY_LIMIT_JMP_SEQ 8192    /* pending branches */
 
 /*
  * The processed-insn limit in force: BPF_COMPLEXITY_LIMIT_INSNS unless a test
@@ -63,10 +63,10 @@ struct dz_reg_state;
 extern void (*dz_verifier_exit_hook)(void *arg, const struct dz_reg_state *r0);
 extern void *dz_verifier_exit_hook_arg;
 
-#define DZ_MAX_STATES_PER_INSN	64		/* explored states kept per prune point */
-#define DZ_MAX_STORED_STATES	16384		/* explored states kept in total */
-#define DZ_MAX_STATE_BYTES	(64u << 20)	/* memory for explored states, and for pending ones */
-#define BPF_MAX_VAR_OFF		(1 << 29)	/* bound on constant pointer offsets */
+#define DZ_MAX_STATES_PER_INSN 64	   /* explored states kept per prune point */
+#define DZ_MAX_STORED_STATES   16384	   /* explored states kept in total */
+#define DZ_MAX_STATE_BYTES     (64u << 20) /* memory for explored states, and for pending ones */
+#define BPF_MAX_VAR_OFF	       (1 << 29)   /* bound on constant pointer offsets */
 
 /* ---- tnum: a value whose bits are known (value) or unknown (mask) ---- */
 struct tnum {
@@ -74,7 +74,7 @@ struct tnum {
 	u64 mask;
 };
 
-#define TNUM(v, m) ((struct tnum){ .value = (v), .mask = (m) })
+#define TNUM(v, m) ((struct tnum){.value = (v), .mask = (m)})
 extern const struct tnum tnum_unknown;
 
 struct tnum tnum_const(u64 value);
@@ -91,9 +91,9 @@ struct tnum tnum_mul(struct tnum a, struct tnum b);
 /* Intersection of two tnums; *conflict is set when they disagree on a known bit. */
 struct tnum tnum_intersect(struct tnum a, struct tnum b, bool *conflict);
 struct tnum tnum_cast(struct tnum a, u8 size);
-struct tnum tnum_sext32(struct tnum a);	/* sign-extend the low 32 bits */
+struct tnum tnum_sext32(struct tnum a); /* sign-extend the low 32 bits */
 bool tnum_is_const(struct tnum a);
-bool tnum_in(struct tnum a, struct tnum b);	/* b's values all inside a's */
+bool tnum_in(struct tnum a, struct tnum b); /* b's values all inside a's */
 bool tnum_is_aligned(struct tnum a, u64 size);
 struct tnum tnum_subreg(struct tnum a);
 struct tnum tnum_with_subreg(struct tnum reg, struct tnum subreg);
@@ -103,16 +103,16 @@ int tnum_sbin(char *buf, size_t size, struct tnum a);
 enum dz_reg_type {
 	NOT_INIT = 0,
 	SCALAR_VALUE,
-	PTR_TO_CTX,	/* struct dz_pred_ctx, read-only */
-	PTR_TO_STACK,	/* frame pointer of frame 'frameno' + off */
-	PTR_TO_MEM,	/* DZ_PROG_MEM buffer of mem_size bytes + off */
+	PTR_TO_CTX,   /* struct dz_pred_ctx, read-only */
+	PTR_TO_STACK, /* frame pointer of frame 'frameno' + off */
+	PTR_TO_MEM,   /* DZ_PROG_MEM buffer of mem_size bytes + off */
 };
 
 struct dz_reg_state {
-	u8 type;		/* enum dz_reg_type */
-	u8 frameno;		/* PTR_TO_STACK: whose stack */
-	u32 id;			/* scalars copied by mov share an id: refined together */
-	s32 off;		/* pointers: fixed offset */
+	u8 type;    /* enum dz_reg_type */
+	u8 frameno; /* PTR_TO_STACK: whose stack */
+	u32 id;	    /* scalars copied by mov share an id: refined together */
+	s32 off;    /* pointers: fixed offset */
 	/*
 	 * Scalars: the value. Pointers (as in the kernel): the variable part of
 	 * the offset, a known 0 unless a bounded scalar was added (stack and
@@ -126,19 +126,19 @@ struct dz_reg_state {
 };
 
 enum dz_stack_slot_type {
-	STACK_INVALID = 0,	/* never written on this path: reading it is an error */
-	STACK_MISC,		/* some scalar byte */
-	STACK_ZERO,		/* known zero byte */
-	STACK_SPILL,		/* part of an 8-byte register spill (see spilled_ptr) */
+	STACK_INVALID = 0, /* never written on this path: reading it is an error */
+	STACK_MISC,	   /* some scalar byte */
+	STACK_ZERO,	   /* known zero byte */
+	STACK_SPILL,	   /* part of an 8-byte register spill (see spilled_ptr) */
 };
 
 struct dz_func_state {
 	struct dz_reg_state regs[MAX_BPF_REG];
-	s32 callsite;		/* insn of the call that created this frame, -1 for main */
+	s32 callsite; /* insn of the call that created this frame, -1 for main */
 	u32 frameno;
 	u32 subprogno;
-	u8 stack[MAX_BPF_STACK];	/* byte at fp - MAX_BPF_STACK + i: enum dz_stack_slot_type */
-	struct dz_reg_state spilled_ptr[STACK_SLOTS];	/* slot k covers stack[8k .. 8k+7] */
+	u8 stack[MAX_BPF_STACK]; /* byte at fp - MAX_BPF_STACK + i: enum dz_stack_slot_type */
+	struct dz_reg_state spilled_ptr[STACK_SLOTS]; /* slot k covers stack[8k .. 8k+7] */
 };
 
 struct dz_verifier_state {
@@ -148,18 +148,18 @@ struct dz_verifier_state {
 
 /* ---- per-instruction and per-subprogram facts from check_cfg ---- */
 struct dz_insn_aux_data {
-	u8 kind;		/* enum dz_insn_kind */
-	u8 ldimm_hi;		/* second slot of an lddw */
-	u8 prune_point;		/* compare states here */
-	u8 seen;		/* reached by do_check */
-	u16 live_regs;		/* registers that may be read before written, from here on */
-	u16 subprog;		/* index of the subprogram containing this insn */
+	u8 kind;	/* enum dz_insn_kind */
+	u8 ldimm_hi;	/* second slot of an lddw */
+	u8 prune_point; /* compare states here */
+	u8 seen;	/* reached by do_check */
+	u16 live_regs;	/* registers that may be read before written, from here on */
+	u16 subprog;	/* index of the subprogram containing this insn */
 };
 
 struct dz_subprog_info {
-	u32 start;		/* first insn */
-	u32 end;		/* one past the last insn */
-	u32 depth;		/* frames needed by the deepest call chain from here */
+	u32 start; /* first insn */
+	u32 end;   /* one past the last insn */
+	u32 depth; /* frames needed by the deepest call chain from here */
 };
 
 struct dz_explored_state {
@@ -188,8 +188,8 @@ struct dz_verifier_env {
 	char *lbuf;
 	size_t llen, lcap;
 	u32 log_level;
-	bool log_off;		/* no log buffer: skip formatting */
-	s64 logged_insn;	/* insn whose "IDX: (OP) text" line was printed last */
+	bool log_off;	 /* no log buffer: skip formatting */
+	s64 logged_insn; /* insn whose "IDX: (OP) text" line was printed last */
 
 	/* do_check */
 	struct dz_verifier_state cur;
@@ -206,10 +206,10 @@ struct dz_verifier_env {
 
 /* ---- verifier.c: log and errors ---- */
 void verbose(struct dz_verifier_env *env, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Prints the current instruction's line unless already printed, then the reason; returns err. */
 int verbose_err(struct dz_verifier_env *env, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void print_insn(struct dz_verifier_env *env, u32 idx);
 const char *reg_type_str(enum dz_reg_type t);
 void print_reg(struct dz_verifier_env *env, const struct dz_reg_state *reg);
@@ -229,7 +229,7 @@ bool ptr_has_var_off(const struct dz_reg_state *reg);
 void mark_reg_unknown_size(struct dz_reg_state *reg, int size, bool sext);
 /* A scalar in [smin, smax] (signed), e.g. a helper's return value. */
 void mark_reg_srange(struct dz_reg_state *reg, s64 smin, s64 smax);
-bool reg_bounds_sync(struct dz_reg_state *reg);	/* false: no value fits (dead path) */
+bool reg_bounds_sync(struct dz_reg_state *reg); /* false: no value fits (dead path) */
 bool reg_is_const(const struct dz_reg_state *reg);
 /*
  * dst = dst OP src for scalars (src may be a constant made by mark_reg_known).

@@ -42,13 +42,13 @@
 #include "../../lib/bpf/insn.h"
 #include "../../lib/bpf/verifier.h"
 
-#define FUZZ_MAX_INSNS	512
-#define FUZZ_RAM	(16u << 10)
-#define FUZZ_TRACE_MAX	64
+#define FUZZ_MAX_INSNS 512
+#define FUZZ_RAM       (16u << 10)
+#define FUZZ_TRACE_MAX 64
 
 /* lib/bpf/verifier.h: the processed-insn limit; the fuzzer lowers it for throughput. */
 #define FUZZ_INSN_LIMIT 20000
-#define FUZZ_EXITS 64
+#define FUZZ_EXITS	64
 
 /* R0 at every exit the verifier walked (dz_verifier_exit_hook). */
 struct fuzz_exits {
@@ -106,7 +106,7 @@ static int fuzz_read_gpa(void *opaque, uint64_t gpa, void *dst, uint32_t len)
 	if (gpa >= FUZZ_RAM || len > FUZZ_RAM - gpa)
 		return -EFAULT;
 	if ((gpa >> 12) == 3)
-		return -EAGAIN;	/* one page "not present yet" */
+		return -EAGAIN; /* one page "not present yet" */
 	memcpy(dst, g->ram + gpa, len);
 	return 0;
 }
@@ -132,11 +132,11 @@ static void fuzz_add_code(uint8_t code)
 
 static void fuzz_init_codes(void)
 {
-	static const uint8_t alu_ops[] = { BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND,
-					   BPF_LSH, BPF_RSH, BPF_MOD, BPF_XOR, BPF_MOV, BPF_ARSH };
-	static const uint8_t jmp_ops[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
-					   BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE };
-	static const uint8_t sizes[] = { BPF_B, BPF_H, BPF_W, BPF_DW };
+	static const uint8_t alu_ops[] = {BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR,  BPF_AND,
+					  BPF_LSH, BPF_RSH, BPF_MOD, BPF_XOR, BPF_MOV, BPF_ARSH};
+	static const uint8_t jmp_ops[] = {BPF_JEQ,  BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
+					  BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE};
+	static const uint8_t sizes[] = {BPF_B, BPF_H, BPF_W, BPF_DW};
 	unsigned int i, s;
 
 	if (fuzz_ncodes)
@@ -159,7 +159,7 @@ static void fuzz_init_codes(void)
 	fuzz_add_code(BPF_JMP | BPF_JA);
 	fuzz_add_code(BPF_JMP32 | BPF_JA);
 	for (i = 0; i < 4; i++) {
-		fuzz_add_code(BPF_JMP | BPF_CALL);	/* weighted: calls matter */
+		fuzz_add_code(BPF_JMP | BPF_CALL); /* weighted: calls matter */
 		fuzz_add_code(BPF_JMP | BPF_EXIT);
 		fuzz_add_code(BPF_LD | BPF_IMM | BPF_DW);
 	}
@@ -193,13 +193,19 @@ static int16_t fuzz_mem_off(int16_t raw)
 /* Makes p[i] a valid instruction; returns its size in slots. */
 static uint32_t fuzz_repair(struct bpf_insn *p, uint32_t i, uint32_t n)
 {
-	static const int32_t atomic_ops[] = { BPF_ADD, BPF_AND, BPF_OR, BPF_XOR,
-					      BPF_ADD | BPF_FETCH, BPF_AND | BPF_FETCH,
-					      BPF_OR | BPF_FETCH, BPF_XOR | BPF_FETCH,
-					      BPF_XCHG, BPF_CMPXCHG };
+	static const int32_t atomic_ops[] = {BPF_ADD,
+					     BPF_AND,
+					     BPF_OR,
+					     BPF_XOR,
+					     BPF_ADD | BPF_FETCH,
+					     BPF_AND | BPF_FETCH,
+					     BPF_OR | BPF_FETCH,
+					     BPF_XOR | BPF_FETCH,
+					     BPF_XCHG,
+					     BPF_CMPXCHG};
 	struct bpf_insn *in = &p[i];
 	enum dz_insn_kind kind;
-	uint32_t left = n - i - 1;	/* insns after this one */
+	uint32_t left = n - i - 1; /* insns after this one */
 	int r;
 	uint8_t op;
 
@@ -210,7 +216,7 @@ static uint32_t fuzz_repair(struct bpf_insn *p, uint32_t i, uint32_t n)
 		int64_t t = dz_insn__target(in, i);
 
 		if (t >= 0 && t < n)
-			return 1;	/* valid and lands inside: keep as is */
+			return 1; /* valid and lands inside: keep as is */
 		if (!left)
 			*in = BPF_EXIT_INSN();
 		else if (BPF_CLASS(in->code) == BPF_JMP32 && kind == DZ_K_JA)
@@ -234,7 +240,7 @@ static uint32_t fuzz_repair(struct bpf_insn *p, uint32_t i, uint32_t n)
 			in->off = 0;
 			in->imm = 0;
 		} else if (op == BPF_END) {
-			static const int32_t w[] = { 16, 32, 64 };
+			static const int32_t w[] = {16, 32, 64};
 
 			in->src_reg = 0;
 			in->off = 0;
@@ -244,7 +250,7 @@ static uint32_t fuzz_repair(struct bpf_insn *p, uint32_t i, uint32_t n)
 			if (op == BPF_DIV || op == BPF_MOD)
 				in->off &= 1;
 			else if (op == BPF_MOV)
-				in->off = (int16_t[]){ 0, 0, 8, 16, 32 }[(uint16_t)in->off % 5];
+				in->off = (int16_t[]){0, 0, 8, 16, 32}[(uint16_t)in->off % 5];
 			else
 				in->off = 0;
 			if (op == BPF_MOV && BPF_CLASS(in->code) == BPF_ALU && in->off == 32)
@@ -340,7 +346,7 @@ static void fuzz_fix_end(struct fuzz_prog *fp)
 	if (BPF_CLASS(last->code) == BPF_JMP && (op == BPF_EXIT || op == BPF_JA))
 		return;
 	if (fp->len >= 2 && fp->insns[fp->len - 2].code == (BPF_LD | BPF_IMM | BPF_DW))
-		return;	/* second slot of an lddw: leave it */
+		return; /* second slot of an lddw: leave it */
 	*last = BPF_EXIT_INSN();
 }
 
@@ -361,36 +367,36 @@ static bool fuzz_build(const uint8_t *data, size_t size, struct fuzz_prog *fp)
 		 * random bodies get past "R%d !read_ok" into the interesting rules.
 		 */
 		static const struct bpf_insn pro_pred[] = {
-			BPF_MOV64_REG(BPF_REG_6, BPF_REG_1),
-			BPF_LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, 0),
-			BPF_LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_1, 8),
-			BPF_LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_1, 4),
-			BPF_LDX_MEM(BPF_DW, BPF_REG_4, BPF_REG_1, 16),
-			BPF_MOV64_IMM(BPF_REG_5, 8),
-			BPF_MOV64_REG(BPF_REG_7, BPF_REG_10),
-			BPF_ALU64_IMM(BPF_ADD, BPF_REG_7, -64),
-			BPF_MOV64_IMM(BPF_REG_8, 0),
-			BPF_MOV64_IMM(BPF_REG_9, -1),
-			BPF_ST_MEM(BPF_DW, BPF_REG_10, -8, 0),
-			BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, -16),
-			BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_6, -24),
-			BPF_ST_MEM(BPF_DW, BPF_REG_10, -32, 16),
+		    BPF_MOV64_REG(BPF_REG_6, BPF_REG_1),
+		    BPF_LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, 0),
+		    BPF_LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_1, 8),
+		    BPF_LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_1, 4),
+		    BPF_LDX_MEM(BPF_DW, BPF_REG_4, BPF_REG_1, 16),
+		    BPF_MOV64_IMM(BPF_REG_5, 8),
+		    BPF_MOV64_REG(BPF_REG_7, BPF_REG_10),
+		    BPF_ALU64_IMM(BPF_ADD, BPF_REG_7, -64),
+		    BPF_MOV64_IMM(BPF_REG_8, 0),
+		    BPF_MOV64_IMM(BPF_REG_9, -1),
+		    BPF_ST_MEM(BPF_DW, BPF_REG_10, -8, 0),
+		    BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, -16),
+		    BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_6, -24),
+		    BPF_ST_MEM(BPF_DW, BPF_REG_10, -32, 16),
 		};
 		static const struct bpf_insn pro_mem[] = {
-			BPF_MOV64_REG(BPF_REG_6, BPF_REG_1),
-			BPF_MOV64_IMM(BPF_REG_0, 0),
-			BPF_MOV64_IMM(BPF_REG_3, 1),
-			BPF_MOV64_IMM(BPF_REG_4, 4),
-			BPF_MOV64_IMM(BPF_REG_5, 8),
-			BPF_MOV64_REG(BPF_REG_7, BPF_REG_10),
-			BPF_ALU64_IMM(BPF_ADD, BPF_REG_7, -64),
-			BPF_MOV64_IMM(BPF_REG_8, 0),
-			BPF_MOV64_IMM(BPF_REG_9, -1),
-			BPF_ST_MEM(BPF_DW, BPF_REG_10, -8, 0),
-			BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, -16),
-			BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_6, -24),
-			BPF_ST_MEM(BPF_DW, BPF_REG_10, -32, 16),
-			BPF_MOV64_IMM(BPF_REG_2, 4),
+		    BPF_MOV64_REG(BPF_REG_6, BPF_REG_1),
+		    BPF_MOV64_IMM(BPF_REG_0, 0),
+		    BPF_MOV64_IMM(BPF_REG_3, 1),
+		    BPF_MOV64_IMM(BPF_REG_4, 4),
+		    BPF_MOV64_IMM(BPF_REG_5, 8),
+		    BPF_MOV64_REG(BPF_REG_7, BPF_REG_10),
+		    BPF_ALU64_IMM(BPF_ADD, BPF_REG_7, -64),
+		    BPF_MOV64_IMM(BPF_REG_8, 0),
+		    BPF_MOV64_IMM(BPF_REG_9, -1),
+		    BPF_ST_MEM(BPF_DW, BPF_REG_10, -8, 0),
+		    BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, -16),
+		    BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_6, -24),
+		    BPF_ST_MEM(BPF_DW, BPF_REG_10, -32, 16),
+		    BPF_MOV64_IMM(BPF_REG_2, 4),
 		};
 		const struct bpf_insn *pro = fp->type == DZ_PROG_MEM ? pro_mem : pro_pred;
 		uint32_t np = 14;
@@ -443,17 +449,20 @@ struct fuzz_result {
  * allocation and the interpreter's stack pushed down by 'shift' bytes, so
  * two runs with different shifts see different host addresses only.
  */
-static __attribute__((noinline)) void fuzz_run_at(const struct dz_prog *prog, const struct fuzz_prog *fp,
-					struct fuzz_guest *g, bool checked, size_t shift,
-					struct fuzz_result *res)
+static __attribute__((noinline)) void fuzz_run_at(const struct dz_prog *prog,
+						  const struct fuzz_prog *fp, struct fuzz_guest *g,
+						  bool checked, size_t shift,
+						  struct fuzz_result *res)
 {
 	size_t arg_len = fp->type == DZ_PROG_MEM ? fp->mem_size : sizeof(struct dz_pred_ctx);
 	uint8_t *block = malloc(arg_len + shift + 1);
 	volatile uint8_t *pad = __builtin_alloca(shift + 16);
 	struct dz_guest_ops ops = {
-		.opaque = g, .read_gpa = fuzz_read_gpa, .trace = fuzz_trace_cb,
+	    .opaque = g,
+	    .read_gpa = fuzz_read_gpa,
+	    .trace = fuzz_trace_cb,
 	};
-	struct dz_run_opts opts = { .ops = &ops, .checked = checked };
+	struct dz_run_opts opts = {.ops = &ops, .checked = checked};
 	struct dz_run_stats stats;
 	uint8_t *arg;
 
@@ -465,7 +474,7 @@ static __attribute__((noinline)) void fuzz_run_at(const struct dz_prog *prog, co
 	if (fp->type == DZ_PROG_PREDICATE && (fp->seed & 3) != 3) {
 		struct dz_pred_ctx *c = (struct dz_pred_ctx *)arg;
 
-		c->cpl &= 3;	/* mostly realistic values, sometimes anything */
+		c->cpl &= 3; /* mostly realistic values, sometimes anything */
 		c->cr3 = 0x1000;
 		c->gs_base = 0x800;
 	}
@@ -534,9 +543,12 @@ static int dz_fuzz_one(const uint8_t *data, size_t size, char *why, size_t why_s
 	fuzz_run_at(prog, &fp, &guest, true, 0, &a);
 	fuzz_stats.insns_run += a.insns;
 	if (a.err) {
-		ret = fuzz_fail(why, why_size, "accepted program failed in the checked interpreter: %d (%s)",
-				a.err, a.err == -EFAULT ? "memory access outside ctx/stack/buffer" :
-				a.err == -E2BIG ? "instruction budget exhausted" : "bad instruction");
+		ret =
+		    fuzz_fail(why, why_size,
+			      "accepted program failed in the checked interpreter: %d (%s)", a.err,
+			      a.err == -EFAULT	? "memory access outside ctx/stack/buffer"
+			      : a.err == -E2BIG ? "instruction budget exhausted"
+						: "bad instruction");
 		goto out;
 	}
 	/* the returned r0 must be a value the verifier allowed at some exit */
@@ -544,9 +556,10 @@ static int dz_fuzz_one(const uint8_t *data, size_t size, char *why, size_t why_s
 		for (i = 0; i < exits.n && !fuzz_scalar_contains(&exits.r0[i], a.r0); i++)
 			;
 		if (i == exits.n) {
-			ret = fuzz_fail(why, why_size,
-					"r0 %#llx is outside every exit state the verifier computed (%u)",
-					(unsigned long long)a.r0, exits.n);
+			ret = fuzz_fail(
+			    why, why_size,
+			    "r0 %#llx is outside every exit state the verifier computed (%u)",
+			    (unsigned long long)a.r0, exits.n);
 			goto out;
 		}
 	}
@@ -559,9 +572,10 @@ static int dz_fuzz_one(const uint8_t *data, size_t size, char *why, size_t why_s
 	}
 	fuzz_run_at(prog, &fp, &guest, false, 4096 + 8 * (fp.seed & 7), &c);
 	if (!fuzz_same(&b, &c))
-		ret = fuzz_fail(why, why_size,
-				"behaviour depends on host addresses (pointer leak): r0 %#llx vs %#llx",
-				(unsigned long long)b.r0, (unsigned long long)c.r0);
+		ret = fuzz_fail(
+		    why, why_size,
+		    "behaviour depends on host addresses (pointer leak): r0 %#llx vs %#llx",
+		    (unsigned long long)b.r0, (unsigned long long)c.r0);
 out:
 	dz_prog__free(prog);
 	return ret;

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 		}
 		if (len > 512) {
 			free(filled);
-			continue;	/* larger than the fuzzer's programs */
+			continue; /* larger than the fuzzer's programs */
 		}
 		hdr[0] = (uint8_t)((c->type == DZ_PROG_MEM) | ((c->mem_size / 8) << 1));
 		hdr[1] = 0;

@@ -16,8 +16,8 @@
 #include "fuzz/harness.h"
 #include "verifier/all-cases.h"
 
-#define SMOKE_RANDOM	50000
-#define SMOKE_MUTANTS	40	/* per corpus program */
+#define SMOKE_RANDOM  50000
+#define SMOKE_MUTANTS 40 /* per corpus program */
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 

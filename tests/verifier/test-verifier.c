@@ -50,8 +50,8 @@ static void fake_trace(void *opaque, const char *msg, uint64_t arg)
 }
 
 static const struct dz_guest_ops fake_ops = {
-	.read_gpa = fake_read_gpa,
-	.trace = fake_trace,
+    .read_gpa = fake_read_gpa,
+    .trace = fake_trace,
 };
 
 static void init_ctx(struct dz_pred_ctx *c)
@@ -148,13 +148,14 @@ static bool run_one(const struct vcase *c, char *log)
 		}
 		if (c->result == REJECT) {
 			if (!ret[lvl]) {
-				diag("expected REJECT (%s), got ACCEPT", c->errstr ? c->errstr : "");
+				diag("expected REJECT (%s), got ACCEPT",
+				     c->errstr ? c->errstr : "");
 				good = false;
 				break;
 			}
 			if (c->err && ret[lvl] != c->err) {
-				diag("expected errno %d (%s), got %d (%s)", c->err, strerror(-c->err),
-				     ret[lvl], strerror(-ret[lvl]));
+				diag("expected errno %d (%s), got %d (%s)", c->err,
+				     strerror(-c->err), ret[lvl], strerror(-ret[lvl]));
 				good = false;
 			}
 			if (c->errstr && !strstr(last_line(log), c->errstr)) {
@@ -173,7 +174,7 @@ static bool run_one(const struct vcase *c, char *log)
 	}
 
 	if (good && c->result == ACCEPT) {
-		struct dz_run_opts opts = { .ops = &fake_ops };
+		struct dz_run_opts opts = {.ops = &fake_ops};
 		struct dz_pred_ctx ctx;
 		uint64_t r_fast = 0, r_checked = 0;
 		uint8_t *mem = NULL;
@@ -225,18 +226,18 @@ static const struct {
 	int check_retval;
 	uint64_t retval;
 } clang_cases[] = {
-	{ "accept/ring3_if", 0, NULL, 1, 1 },
-	{ "accept/percpu_task", 0, NULL, 1, 1 },
-	{ "accept/stack_walk", 0, NULL, 0, 0 },
-	{ "accept/switch_cpl", 0, NULL, 1, 1 },
-	{ "accept/subprog", 0, NULL, 1, 1 },
-	{ "accept/percpu_array", 0, NULL, 0, 0 },
-	{ "accept/trace", 0, NULL, 1, 0 },
-	{ "accept/masked_size", 0, NULL, 0, 0 },
-	{ "reject/merged_range_check", -EACCES, "R2 invalid zero-sized write", 0, 0 },
-	{ "reject/leak_pointer", -EACCES, "R0 leaks addr as return value", 0, 0 },
-	{ "reject/write_ctx", -EACCES, "R1 cannot write into ctx", 0, 0 },
-	{ "reject/array_overrun", -EACCES, "invalid variable-offset read from stack", 0, 0 },
+    {"accept/ring3_if", 0, NULL, 1, 1},
+    {"accept/percpu_task", 0, NULL, 1, 1},
+    {"accept/stack_walk", 0, NULL, 0, 0},
+    {"accept/switch_cpl", 0, NULL, 1, 1},
+    {"accept/subprog", 0, NULL, 1, 1},
+    {"accept/percpu_array", 0, NULL, 0, 0},
+    {"accept/trace", 0, NULL, 1, 0},
+    {"accept/masked_size", 0, NULL, 0, 0},
+    {"reject/merged_range_check", -EACCES, "R2 invalid zero-sized write", 0, 0},
+    {"reject/leak_pointer", -EACCES, "R0 leaks addr as return value", 0, 0},
+    {"reject/write_ctx", -EACCES, "R1 cannot write into ctx", 0, 0},
+    {"reject/array_overrun", -EACCES, "invalid variable-offset read from stack", 0, 0},
 };
 
 static void clang_tests(char *log)
@@ -245,9 +246,10 @@ static void clang_tests(char *log)
 	char path[4096], err[256];
 	size_t i;
 
-	snprintf(path, sizeof(path), "%s/tests/verifier/clang-preds.bpf.o", build ? build : "build");
+	snprintf(path, sizeof(path), "%s/tests/verifier/clang-preds.bpf.o",
+		 build ? build : "build");
 	for (i = 0; i < sizeof(clang_cases) / sizeof(clang_cases[0]); i++) {
-		struct dz_run_opts opts = { .ops = &fake_ops };
+		struct dz_run_opts opts = {.ops = &fake_ops};
 		struct dz_pred_ctx ctx;
 		struct dz_prog *prog;
 		uint64_t r_fast = 0, r_checked = 0;
@@ -266,7 +268,8 @@ static void clang_tests(char *log)
 		if (!good)
 			diag("verify: %d, expected %d; log tail: %s", ret, clang_cases[i].err,
 			     strlen(log) > 1500 ? log + strlen(log) - 1500 : log);
-		if (good && clang_cases[i].errstr && !strstr(last_line(log), clang_cases[i].errstr)) {
+		if (good && clang_cases[i].errstr &&
+		    !strstr(last_line(log), clang_cases[i].errstr)) {
 			diag("reason '%s' not the last log line: %s", clang_cases[i].errstr, log);
 			good = false;
 		}
@@ -290,9 +293,9 @@ static void clang_tests(char *log)
 /* API edge cases that do not fit the table. */
 static void api_tests(char *log)
 {
-	struct bpf_insn ok_prog[] = { BPF_MOV64_IMM(BPF_REG_0, 0), BPF_EXIT_INSN() };
-	struct bpf_insn bad_prog[] = { BPF_EXIT_INSN() };
-	struct dz_prog *prog, empty = { 0 };
+	struct bpf_insn ok_prog[] = {BPF_MOV64_IMM(BPF_REG_0, 0), BPF_EXIT_INSN()};
+	struct bpf_insn bad_prog[] = {BPF_EXIT_INSN()};
+	struct dz_prog *prog, empty = {0};
 	char small[48];
 	int err;
 
