@@ -240,7 +240,7 @@ static const struct {
     {"reject/array_overrun", -EACCES, "invalid variable-offset read from stack", 0, 0},
 };
 
-static void clang_tests(char *log)
+static void clang_tests(char *log, const char *obj)
 {
 	const char *build = getenv("DZ_BUILD");
 	char path[4096], err[256];
@@ -259,7 +259,7 @@ static void clang_tests(char *log)
 		ret = dz_prog__load_file(path, clang_cases[i].sec, DZ_PROG_PREDICATE, &prog, err,
 					 sizeof(err));
 		if (ret) {
-			ok(0, "clang %s: load", clang_cases[i].sec);
+			ok(0, "%s %s: load", obj, clang_cases[i].sec);
 			diag("%s", err);
 			continue;
 		}
@@ -285,7 +285,7 @@ static void clang_tests(char *log)
 				good = false;
 			}
 		}
-		ok(good, "clang %s", clang_cases[i].sec);
+		ok(good, "%s %s", obj, clang_cases[i].sec);
 		dz_prog__free(prog);
 	}
 }
@@ -341,7 +341,8 @@ int main(void)
 	}
 	diag("%zu cases: %u accept, %u reject", n, accept, reject);
 	api_tests(log);
-	clang_tests(log);
+	clang_tests(log, "clang-preds.bpf.o");
+	clang_tests(log, "clang-preds-v3.bpf.o");
 	free(log);
 	return done_testing();
 }
