@@ -1,0 +1,12 @@
+# doze-bench (see bench/build.mk). Results: bench/results/<UTC time>/
+# (results.jsonl, summary.md, summary.csv, micro-*.txt, per-run stats JSON);
+# the plots go to docs/bench-*.png.
+BENCH_TARGETS += bench-suite
+BENCH_PRESET := $(if $(BENCH_FULL),full,default)
+BENCH_MICRO_ARGS = --micro 'bpf=$(O)/bench/bpf/bench-bpf $(O)/guest/pred.bpf.o' \
+		   --micro 'kbpf=$(O)/bench/micro/kbpf' --micro 'fault-rt=$(O)/bench/micro/fault-rt'
+
+# After every other bench target (never two benchmarks at once on a 2-core
+# machine); this file is included after bench/{bpf,micro,restore}/build.mk.
+bench-suite: $(DOZE) $(ALL_TARGETS) $(O)/bench/bpf/bench-bpf | $(filter-out bench-suite,$(BENCH_TARGETS))
+	bench/suite/doze-bench --preset $(BENCH_PRESET) --doze $(DOZE) --plots docs $(BENCH_MICRO_ARGS) $(BENCH_ARGS)
