@@ -340,12 +340,22 @@ static void fuzz_fix_end(struct fuzz_prog *fp)
 {
 	struct bpf_insn *last = &fp->insns[fp->len - 1];
 	uint8_t op = BPF_OP(last->code);
+	uint32_t n = fp->len;
 
 	if (fp->seed & 0x40)
 		return;
+	/*
+	 * Seed bit 5: end with "r0 = rK; exit" so the r0 oracle checks the
+	 * verifier's bounds of another register (K from the seed).
+	 */
+	if ((fp->seed & 0x20) && n >= 3 && fp->insns[n - 3].code != (BPF_LD | BPF_IMM | BPF_DW)) {
+		fp->insns[n - 2] = BPF_MOV64_REG(BPF_REG_0, (fp->seed >> 1) % 10);
+		fp->insns[n - 1] = BPF_EXIT_INSN();
+		return;
+	}
 	if (BPF_CLASS(last->code) == BPF_JMP && (op == BPF_EXIT || op == BPF_JA))
 		return;
-	if (fp->len >= 2 && fp->insns[fp->len - 2].code == (BPF_LD | BPF_IMM | BPF_DW))
+	if (n >= 2 && fp->insns[n - 2].code == (BPF_LD | BPF_IMM | BPF_DW))
 		return; /* second slot of an lddw: leave it */
 	*last = BPF_EXIT_INSN();
 }
