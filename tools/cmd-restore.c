@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"                        (give up on a page after, default 10s), connect_timeout=\n"
 		"  --policy NAME         what a vCPU does on a missing page: sync (wait; default)\n"
 		"  --prefetch on|off     stream the pages nobody asked for yet (default on)\n"
-		"  --prefetch-window N   pages in flight for prefetch (default 256)\n"
+		"  --prefetch-window N   pages in flight for prefetch (default 64)\n"
 		"  --stats-json FILE     write restore statistics as JSON\n"
 		"  --timeout SECONDS     end the run with an error if the guest has not finished\n"
 		"  --verify-ram MEMFILE  compare every page installed with MEMFILE (testing aid)\n"

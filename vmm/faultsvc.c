@@ -566,12 +566,17 @@ static void read_faults(struct dz_faultsvc *svc)
 
 static void reap(struct dz_faultsvc *svc)
 {
-	struct dz_src_done d[64];
+	struct dz_src_done d[8];
 	int n;
 
-	while ((n = dz_source__reap(svc->cfg.src, d, 64)) > 0)
-		for (int i = 0; i < n; i++)
-			on_completion(svc, &d[i]);
+	/*
+	 * A few at a time: installing a prefetch batch takes a while (checksums, copies),
+	 * and a fault that arrives meanwhile should not wait for a whole backlog. The
+	 * source's fd stays readable while completions are left.
+	 */
+	n = dz_source__reap(svc->cfg.src, d, 8);
+	for (int i = 0; i < n; i++)
+		on_completion(svc, &d[i]);
 }
 
 static void take_hints(struct dz_faultsvc *svc)
@@ -689,7 +694,7 @@ int dz_faultsvc__create(const struct dz_faultsvc_config *cfg, struct dz_faultsvc
 	if (cfg->hooks)
 		svc->hooks = *cfg->hooks;
 	if (!svc->cfg.prefetch_window)
-		svc->cfg.prefetch_window = 256;
+		svc->cfg.prefetch_window = 64;
 	if (!svc->cfg.prefetch_batch)
 		svc->cfg.prefetch_batch = 16;
 	if (svc->cfg.prefetch_batch > DZ_SRC_MAX_PAGES)

@@ -77,7 +77,8 @@ struct dz_faultsvc_config {
 	struct dz_source *src;		/* the service takes ownership (closes it on destroy) */
 	const uint64_t *checksums;	/* XXH64 (seed 0) per page, or NULL = no verification */
 	bool prefetch;			/* stream the pages nobody asked for yet */
-	unsigned int prefetch_window;	/* pages in flight for prefetch (default 256) */
+	unsigned int prefetch_window;	/* pages in flight for prefetch (default 64: about twice
+					 * the bandwidth-delay product of a 1 ms, 1 Gbit/s store) */
 	unsigned int prefetch_batch;	/* pages per prefetch request (default 16) */
 	unsigned int max_retries;	/* fetches after a checksum mismatch (default 2) */
 	enum dz_lost_release lost_release;
