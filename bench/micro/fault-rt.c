@@ -18,7 +18,8 @@
  *   poison/MMIO  the same in ring 0: KVM_EXIT_MMIO with the GPA; the vCPU
  *                thread copies the page and completes the read with its bytes
  *
- * Each path in ring 3 and ring 0 where it exists; best and median of several
+ * First and last, what one guest instruction costs in ring 0 (emulated on this
+ * machine kind) and in ring 3 (native). Each path in ring 3 and ring 0 where it exists; best and median of several
  * rounds of 512 faults, in microseconds per fault. Root only.
  *
  * usage: fault-rt [ROUNDS]
@@ -138,6 +139,8 @@ static void setup_guest(void)
 	/* loop: mov rax,[rsi]; add rsi,4096; dec rcx; jnz loop; hlt */
 	static const uint8_t code[] = { 0x48, 0x8b, 0x06, 0x48, 0x81, 0xc6, 0x00, 0x10, 0x00, 0x00,
 					0x48, 0xff, 0xc9, 0x75, 0xf1, 0xf4 };
+	/* at CODE + 0x100: loop: dec rcx; jnz loop; hlt (2 instructions per iteration) */
+	static const uint8_t loop[] = { 0x48, 0xff, 0xc9, 0x75, 0xfb, 0xf4 };
 	uint64_t tb = 0x600;
 
 	pml4[0] = 0x3000 | 7;
@@ -152,6 +155,7 @@ static void setup_guest(void)
 	gdt[6] = 0;
 	*(uint64_t *)(ram + 0x604) = 0x28000; /* TSS.RSP0 */
 	memcpy(ram + CODE, code, sizeof(code));
+	memcpy(ram + CODE + 0x100, loop, sizeof(loop));
 }
 
 static int set_cpu(int user)
@@ -234,6 +238,34 @@ static double round_trip(enum path p, int user)
 		return -1;
 	}
 	return (now_us() - t0) / NPAGES;
+}
+
+static int new_vcpu(void);
+
+/* ns per guest instruction in ring 0 or 3: a dec/jnz loop of @iters iterations. */
+static double insn_ns(int user, long iters)
+{
+	struct kvm_regs r;
+	double t0, best = 1e18;
+
+	for (int round = 0; round < 3; round++) {
+		if ((user && new_vcpu()) || set_cpu(user) || ioctl(vcpu, KVM_GET_REGS, &r))
+			return -1;
+		r.rip = CODE + 0x100;
+		r.rcx = iters;
+		if (ioctl(vcpu, KVM_SET_REGS, &r))
+			return -1;
+		t0 = now_us();
+		while (ioctl(vcpu, KVM_RUN, 0) < 0 && errno == EINTR)
+			;
+		double dt = (now_us() - t0) * 1e3 / (2.0 * iters);
+
+		if (run->exit_reason != KVM_EXIT_HLT && run->exit_reason != KVM_EXIT_SHUTDOWN)
+			return -1;
+		if (dt < best)
+			best = dt;
+	}
+	return best;
 }
 
 static int cmp(const void *a, const void *b)
@@ -331,6 +363,10 @@ int main(int argc, char **argv)
 	vcpu_tid = syscall(SYS_gettid);
 	pthread_create(&th, NULL, service, NULL);
 
+	/* What one guest instruction costs in each ring (ring 0 is emulated here). */
+	printf("guest instruction  ring 0  %8.3f us (dec/jnz loop, 2 x 20000 instructions)\n",
+	       insn_ns(0, 20000) / 1e3);
+	fflush(stdout);
 	/* Ring 0 first (the vCPU survives its hlt), then ring 3 (each round ends in a shutdown). */
 	err |= measure("present", P_PRESENT, 0, rounds);
 	err |= measure("sync", P_SYNC, 0, rounds);
@@ -362,6 +398,8 @@ int main(int argc, char **argv)
 		       r3[i].name, v[0], v[n / 2], n, NPAGES);
 		fflush(stdout);
 	}
+	printf("guest instruction  ring 3  %8.3f ns (dec/jnz loop, 2 x 50000000 instructions)\n",
+	       insn_ns(1, 50000000));
 	stop = 1;
 	pthread_join(th, NULL);
 	return err ? 1 : 0;
