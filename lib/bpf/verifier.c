@@ -17,7 +17,7 @@
 
 #include "verifier.h"
 
-#define DZ_LOG_CAP (32u << 20) /* in-memory log; older lines dropped beyond */
+#define DZ_LOG_CAP (32u << 20) /* in-memory log at most; only its tail is copied out */
 
 uint32_t dz_verifier_insn_limit = BPF_COMPLEXITY_LIMIT_INSNS;
 void (*dz_verifier_exit_hook)(void *arg, const struct dz_reg_state *r0);
@@ -31,7 +31,7 @@ static void log_write(struct dz_verifier_env *env, const char *s, size_t n)
 		size_t cap = env->lcap ? env->lcap : 4096;
 		char *p;
 
-		while (cap < env->llen + n + 1 && cap < DZ_LOG_CAP)
+		while (cap < env->llen + n + 1 && cap < env->lcap_max)
 			cap *= 2;
 		if (env->llen + n + 1 > cap) {
 			/* over the cap: keep the newer half, the failure is at the end */
@@ -1127,6 +1127,10 @@ int dz_prog__verify(struct dz_prog *prog, char *log, size_t log_size, uint32_t l
 	env.type = prog->type;
 	env.log_level = log_level;
 	env.logged_insn = -1;
+	/* twice the caller's buffer is enough to cut its tail at a line boundary */
+	env.lcap_max = log_size < DZ_LOG_CAP / 2 ? 2 * log_size : DZ_LOG_CAP;
+	if (env.lcap_max < (64u << 10))
+		env.lcap_max = 64u << 10;
 	if (!log || !log_size) {
 		env.log_off = true;
 		env.log_level = 0;

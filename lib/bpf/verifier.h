@@ -187,6 +187,7 @@ struct dz_verifier_env {
 	/* log: grows in memory, its tail is copied to the caller's buffer */
 	char *lbuf;
 	size_t llen, lcap;
+	size_t lcap_max; /* older lines are dropped beyond this */
 	u32 log_level;
 	bool log_off;	 /* no log buffer: skip formatting */
 	s64 logged_insn; /* insn whose "IDX: (OP) text" line was printed last */
