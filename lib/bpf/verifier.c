@@ -695,6 +695,14 @@ static int check_alu_op(struct dz_verifier_env *env, const struct bpf_insn *insn
 			*dst = *src;
 			return 0;
 		}
+		if (alu32 && !insn->off && x && !reg_is_const(src) &&
+		    src->umax_value <= U32_MAX) {
+			/* upper half known zero: w1 = w2 copies the whole value, link them */
+			if (!src->id)
+				regs[insn->src_reg].id = ++env->id_gen;
+			*dst = regs[insn->src_reg];
+			return 0;
+		}
 		if (!alu32 && !insn->off && x && !reg_is_const(src) && !src->id)
 			regs[insn->src_reg].id = ++env->id_gen; /* link dst and src */
 		if (!scalar_alu(dst, src, BPF_MOV, alu32, insn->off))
