@@ -136,6 +136,18 @@ static inline uint64_t addr_of(struct dz_faultsvc *svc, uint64_t p)
 
 /* ---- fault records ---- */
 
+/* True if @tid already waits for @p: then a new event for it is the same fault seen again
+ * (KVM retries a fault after a signal interrupted the wait, or after its no-wait try). */
+static bool is_waiting(struct dz_faultsvc *svc, uint64_t p, pid_t tid)
+{
+	if (!tid || !(st_get(svc, p) & F_WAITERS))
+		return false;
+	for (struct fault_rec *w = svc->waiters[p % WAIT_BUCKETS]; w; w = w->next)
+		if (w->page == p && w->tid == tid)
+			return true;
+	return false;
+}
+
 static void add_waiter(struct dz_faultsvc *svc, uint64_t p, uint64_t t, pid_t tid)
 {
 	struct fault_rec *w = malloc(sizeof(*w));
@@ -506,8 +518,12 @@ static void on_fault(struct dz_faultsvc *svc, const struct uffd_msg *m, uint64_t
 	if (addr < base || addr >= base + svc->npages * PAGE)
 		return;
 	p = (addr - base) / PAGE;
-	svc->st.faults_total++;
 	s = st_get(svc, p);
+	if ((s & ST_MASK) == DZ_PAGE_INFLIGHT && is_waiting(svc, p, tid)) {
+		svc->st.faults_repeated++;	/* the same wait, seen again: not a new fault */
+		return;
+	}
+	svc->st.faults_total++;
 	switch (s & ST_MASK) {
 	case DZ_PAGE_PRESENT:
 		svc->st.faults_spurious++;
@@ -1007,6 +1023,7 @@ void dz_faultsvc__stats_json(struct dz_faultsvc *svc, struct dz_json *j)
 	dz_json__u64(j, "async", st->faults_async);
 	dz_json__u64(j, "spurious", st->faults_spurious);
 	dz_json__u64(j, "on_lost_page", st->faults_on_lost);
+	dz_json__u64(j, "repeated", st->faults_repeated);
 	dz_json__obj_end(j);
 	dz_json__hist(j, "fault_wait_ns", &st->wait_ns);
 	dz_json__u64(j, "vcpu_stall_ns", st->stall_ns);

@@ -95,6 +95,8 @@ struct dz_faultsvc_stats {
 	uint64_t faults_async;		/* the decide hook chose POISON */
 	uint64_t faults_spurious;	/* the page was already present (raced with install) */
 	uint64_t faults_on_lost;	/* faults on a page already lost */
+	uint64_t faults_repeated;	/* the same thread's fault on the same page, seen again
+					 * while it waits (KVM retries): not counted in total */
 	uint64_t pages_total;
 	uint64_t pages_present;
 	uint64_t pages_demand;		/* installed by a demand fetch */
