@@ -635,7 +635,16 @@ static void s_lost(void *opaque, uint64_t gpa, int err, const char *why)
 {
 	struct dz_apf *a = opaque;
 
-	/* the waiting vCPUs are released with the page poisoned and report it themselves */
+	/*
+	 * A page the guest's own machinery needs (page tables, kernel code, stacks:
+	 * the never-async ranges) cannot be reported to it: KVM would fail on the
+	 * poisoned page. End the run naming the page and the source. Any other page
+	 * stays poisoned and the vCPU that touches it reports it to the guest.
+	 */
+	if (apf__pinned(a, gpa)) {
+		vm__stop(a->vm, err < 0 ? err : -EIO, why);
+		return;
+	}
 	trace(a, "page %#llx lost: %s", (unsigned long long)gpa, why);
 }
 
