@@ -13,3 +13,6 @@ $(O)/tests/verifier/clang-preds-v3.bpf.o: tests/verifier/clang/preds.bpf.c inclu
 	@mkdir -p $(@D)
 	$(CLANG) $(VERIFIER_CLANG_FLAGS) -mcpu=v3 -c $< -o $@
 $(O)/tests/verifier/test-verifier: $(VERIFIER_CLANG_OBJ)
+
+# The scalar domain against the interpreter (white box: lib/bpf/verifier.h).
+CHECK_TESTS += $(O)/tests/verifier/test-scalar
