@@ -11,7 +11,7 @@
  */
 #include "kernel.h"
 
-#define F_CS	(11 * 8)	/* offset of cs in struct regs */
+#define F_CS	(12 * 8)	/* offset of cs in struct regs */
 
 .macro SAVE_CALLER
 	push %rax
@@ -131,7 +131,8 @@ timer_preempt:				/* ring 3, another task is ready: round robin */
 	swapgs
 	iretq
 
-/* ---- other interrupts (IPI, page ready): C with interrupt depth ---- */
+/* ---- other interrupts (IPI, page ready): C with interrupt depth; a task
+ * they woke runs at once when the interrupt came from ring 3 ---- */
 	.globl irq_entry_ipi, irq_entry_page_ready
 irq_entry_ipi:
 	pushq $0
@@ -149,7 +150,12 @@ irq_common:
 	mov %rsp, %rdi
 	call irq_dispatch
 	decl %gs:PC_IRQ_DEPTH
-	RESTORE_CALLER
+	testb $3, F_CS(%rsp)		/* back to ring 3 and a task was woken (page ready, */
+	jz 3f				/* barrier): let it run now, not at the next tick */
+	cmpl $0, %gs:PC_NEED_RESCHED
+	je 3f
+	call preempt_tick
+3:	RESTORE_CALLER
 	testb $3, 24(%rsp)
 	jz 2f
 	swapgs

@@ -90,6 +90,7 @@ void wake(struct task *t)
 		return;
 	t->state = TASK_READY;
 	rq_push(pc, t);
+	pc->need_resched = 1; /* irq_common switches to it on the way back to ring 3 */
 }
 
 void sleep_on_token(u64 token)
