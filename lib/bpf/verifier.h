@@ -66,6 +66,7 @@ extern void *dz_verifier_exit_hook_arg;
 #define DZ_MAX_STATES_PER_INSN 64	   /* explored states kept per prune point */
 #define DZ_MAX_STORED_STATES   16384	   /* explored states kept in total */
 #define DZ_MAX_STATE_BYTES     (64u << 20) /* memory for explored states, and for pending ones */
+#define DZ_LOG_CAP	       (32u << 20) /* in-memory log at most; only its tail is copied out */
 #define BPF_MAX_VAR_OFF	       (1 << 29)   /* bound on constant pointer offsets */
 
 /* ---- tnum: a value whose bits are known (value) or unknown (mask) ---- */
@@ -205,7 +206,7 @@ struct dz_verifier_env {
 	size_t explored_bytes, pending_bytes;
 };
 
-/* ---- verifier.c: log and errors ---- */
+/* ---- verifier-log.c: log and errors ---- */
 void verbose(struct dz_verifier_env *env, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Prints the current instruction's line unless already printed, then the reason; returns err. */
@@ -214,6 +215,21 @@ int verbose_err(struct dz_verifier_env *env, int err, const char *fmt, ...)
 void print_insn(struct dz_verifier_env *env, u32 idx);
 const char *reg_type_str(enum dz_reg_type t);
 void print_reg(struct dz_verifier_env *env, const struct dz_reg_state *reg);
+void print_verifier_state(struct dz_verifier_env *env, const struct dz_verifier_state *st);
+/* Copies the tail of the log (cut at a line start) into the caller's buffer. */
+void copy_log(struct dz_verifier_env *env, char *log, size_t log_size);
+
+/* ---- verifier-state.c ---- */
+void free_state(struct dz_verifier_state *st);
+int copy_state(struct dz_verifier_state *dst, const struct dz_verifier_state *src);
+/* Queues st (taking its frames) to be walked from insn_idx later. */
+int push_stack(struct dz_verifier_env *env, struct dz_verifier_state *st, u32 insn_idx,
+	       u32 prev_insn_idx);
+/* Replaces the current state with the most recently pushed one; false if none left. */
+bool pop_stack(struct dz_verifier_env *env);
+/* 1: the current state is covered by an explored one (prune), 0: go on, <0: error. */
+int is_state_visited(struct dz_verifier_env *env, u32 insn_idx);
+void free_env(struct dz_verifier_env *env);
 const char *tnum_str(char *buf, size_t size, struct tnum t);
 
 /* ---- verifier-cfg.c ---- */
