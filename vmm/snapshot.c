@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,10 +76,41 @@ static int writer_put(struct dz_snap_writer *w, const void *data, size_t len)
 	return write_all(w->fd, data, len);
 }
 
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+
+	for (size_t i = 0; i < DZ_SNAP_PAGE_SIZE / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+static int pwrite_all(int fd, const uint8_t *p, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The memory file is sparse: runs of non-zero pages are written, all-zero
+ * pages stay holes (they read back as zeros; the checksums cover them too). */
 static int write_mem(const char *path, const void *ram, uint64_t ram_size, uint64_t *sums)
 {
-	char tmp[PATH_MAX];
+	const uint64_t npages = ram_size / DZ_SNAP_PAGE_SIZE;
 	const uint8_t *p = ram;
+	char tmp[PATH_MAX];
+	uint64_t run = 0, run_len = 0;
 	int fd, err = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
@@ -86,13 +118,23 @@ static int write_mem(const char *path, const void *ram, uint64_t ram_size, uint6
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	for (uint64_t i = 0; i < ram_size / DZ_SNAP_PAGE_SIZE; i++)
-		sums[i] = dz_snapshot__page_hash(p + i * DZ_SNAP_PAGE_SIZE, DZ_SNAP_PAGE_SIZE);
-	/* 8 MiB at a time: large writes, bounded syscalls */
-	for (uint64_t off = 0; off < ram_size && !err; off += 8 << 20) {
-		uint64_t n = ram_size - off < (8 << 20) ? ram_size - off : (8 << 20);
+	if (ftruncate(fd, ram_size))
+		err = -errno;
+	for (uint64_t i = 0; i <= npages && !err; i++) {
+		bool zero = i == npages || page_is_zero(p + i * DZ_SNAP_PAGE_SIZE);
 
-		err = write_all(fd, p + off, n);
+		if (i < npages)
+			sums[i] = dz_snapshot__page_hash(p + i * DZ_SNAP_PAGE_SIZE, DZ_SNAP_PAGE_SIZE);
+		if (!zero && !run_len)
+			run = i;
+		if (!zero)
+			run_len++;
+		/* flush a run at a zero page, at the end, or every 8 MiB */
+		if (run_len && (zero || run_len == 2048)) {
+			err = pwrite_all(fd, p + run * DZ_SNAP_PAGE_SIZE, run_len * DZ_SNAP_PAGE_SIZE,
+					 run * DZ_SNAP_PAGE_SIZE);
+			run_len = 0;
+		}
 	}
 	if (!err && fsync(fd))
 		err = -errno;
