@@ -66,6 +66,8 @@ exc_stubs:
 	pushq $\v
 .if \v == 20
 	jmp ve_common
+.elseif \v == 14
+	jmp pf_common
 .else
 	jmp exc_common
 .endif
@@ -97,6 +99,23 @@ ve_common:
 1:	SAVE_CALLER
 	mov %rsp, %rdi
 	call ve_dispatch
+	RESTORE_CALLER
+	testb $3, 24(%rsp)
+	jz 2f
+	swapgs
+2:	add $16, %rsp
+	iretq
+
+/* #PF (vector 14): a genuine page fault is fatal here, but in the Linux-compatible
+ * async mode (MSR_KVM_ASYNC_PF_EN) "page not present" arrives as a #PF with
+ * CR2 = token and its handler sleeps: no interrupt depth, like #VE. */
+pf_common:
+	testb $3, 24(%rsp)
+	jz 1f
+	swapgs
+1:	SAVE_CALLER
+	mov %rsp, %rdi
+	call pf_dispatch
 	RESTORE_CALLER
 	testb $3, 24(%rsp)
 	jz 2f

@@ -27,6 +27,13 @@ void __attribute__((weak)) apf_page_ready(void)
 {
 }
 
+/* #PF: true if it was an async "page not present" (Linux-compatible mode) and
+ * has been handled; false for a genuine page fault (the guest dies). */
+bool __attribute__((weak)) apf_page_fault(struct regs *r)
+{
+	return false;
+}
+
 /* One 64-byte record: 0, or -EFAULT when a page of src is lost. */
 long __attribute__((weak)) apf_copy_record(u64 *dst, const u64 *src)
 {

@@ -191,6 +191,7 @@ void apf_ipi(void);		/* from the IPI handler */
 void apf_page_ready(void);	/* from the DZ_VEC_PAGE_READY handler */
 void apf_task_killed(void) __attribute__((noreturn)); /* current ring-3 task killed (lost page) */
 long apf_copy_record(u64 *dst, const u64 *src);	/* 0 or -EFAULT */
+bool apf_page_fault(struct regs *r);		/* #PF: true if async page-not-present handled */
 
 /* entry.S */
 void schedule(void);		/* current stops running (blocked/dead/requeued) */
@@ -223,6 +224,7 @@ void apf_ipi(void);		/* from the IPI handler */
 void apf_page_ready(void);	/* from the DZ_VEC_PAGE_READY handler */
 void apf_task_killed(void) __attribute__((noreturn)); /* current ring-3 task killed (lost page) */
 long apf_copy_record(u64 *dst, const u64 *src);	/* 0 or -EFAULT */
+bool apf_page_fault(struct regs *r);		/* #PF: true if async page-not-present handled */
 
 /* entry.S */
 extern char exc_stubs[];	/* 32 stubs, 16 bytes apart */

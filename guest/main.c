@@ -152,9 +152,6 @@ static void boot_cpu0(struct dz_boot_info *bi)
 
 	for (u32 c = 0; c < nr_cpus; c++)
 		percpu_setup(c);
-	apf_init();
-	workload_setup(bi->workload);
-	outl(DZ_PORT_PHASE, DZ_PHASE_BOOT);
 }
 
 static void cpu_init(int cpu)
@@ -180,7 +177,6 @@ static void cpu_init(int cpu)
 		__asm__ volatile("wrmsr" : : "c"(0x1b), "a"(lo | 0xc00), "d"(hi));
 		__asm__ volatile("wrmsr" : : "c"(0x80f), "a"(0x1ff), "d"(0));
 	}
-	apf_arm_cpu();
 }
 
 void kmain(struct dz_boot_info *bi, u64 cpu);
@@ -189,13 +185,20 @@ void kmain(struct dz_boot_info *bi, u64 cpu)
 	struct percpu *pc;
 
 	if (cpu == 0) {
+		/* CPU 0 loads its IDT before the workload is set up, so a fault
+		 * there is reported, not a triple fault */
 		boot_cpu0(bi);
+		cpu_init(0);
+		apf_init();
+		workload_setup(bi->workload);
+		outl(DZ_PORT_PHASE, DZ_PHASE_BOOT);
 		__atomic_store_n(&smp_go, 1, __ATOMIC_RELEASE);
 	} else {
 		while (!__atomic_load_n(&smp_go, __ATOMIC_ACQUIRE))
 			__asm__ volatile("pause");
+		cpu_init(cpu);
 	}
-	cpu_init(cpu);
+	apf_arm_cpu();
 	pc = this_cpu();
 	/* the idle loop: sti;hlt is atomic (interrupt shadow), so no wakeup is lost */
 	for (;;) {

@@ -75,7 +75,7 @@ static bool parse_u64(const char *s, size_t n, u64 *out)
 static void bad_params(const char *why, const char *spec)
 {
 	printk("workload '%s': %s\n", spec, why);
-	printk("usage: scan|syscall|atomic|mixed|crash|hang|spin[:tasks=N,size=BYTES,kbuf=BYTES,abuf=BYTES,"
+	printk("usage: scan|syscall|atomic|mixed|crash|fault|hang|spin[:tasks=N,size=BYTES,kbuf=BYTES,abuf=BYTES,"
 	       "passes=N,seed=N,kthreads=N]\n");
 	power_off(DZ_STATUS_BAD_PARAMS, 0, 0);
 }
@@ -112,6 +112,10 @@ static void parse(const char *spec, struct params *p)
 
 		printk("crash: triple fault on purpose\n");
 		__asm__ volatile("lidt %0; ud2" : : "m"(none));
+	} else if (n == 5 && !strncmp(s, "fault", 5)) {
+		/* test mode: a genuine page fault in the kernel (nothing mapped at 512 GiB) */
+		printk("fault: reading an unmapped address on purpose\n");
+		(void)*(volatile u64 *)0x8000000000UL;
 	} else if (n == 4 && !strncmp(s, "hang", 4)) {
 		/* test mode: halt with interrupts off, which nothing can wake */
 		printk("hang: cli; hlt on purpose\n");
@@ -464,6 +468,14 @@ long do_syscall(u64 a0, u64 a1, u64 a2, u64 nr)
 void exception_dispatch(struct regs *r)
 {
 	die(r->vector, r);
+}
+
+/* #PF, entered without interrupt depth (entry.S pf_common): its async handler may sleep */
+void pf_dispatch(struct regs *r);
+void pf_dispatch(struct regs *r)
+{
+	if (!apf_page_fault(r))
+		die(14, r);
 }
 
 /* #VE: the asynchronous page-fault path fills this in. */
