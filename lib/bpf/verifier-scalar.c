@@ -609,7 +609,7 @@ bool scalar_alu(struct dz_reg_state *dst, const struct dz_reg_state *src, u8 op,
 	}
 	d.type = SCALAR_VALUE;
 	d.id = off ? 0 : id;
-	d.off = 0;
+	d.off = d.id ? src->off : 0; /* a copy keeps the link's delta */
 	d.frameno = 0;
 	*dst = d;
 	return reg_bounds_sync(dst);

@@ -131,7 +131,9 @@ static bool regsafe(const struct dz_reg_state *old, const struct dz_reg_state *c
 		return false;
 	switch (old->type) {
 	case SCALAR_VALUE:
-		return scalar_range_within(old, cur) && check_ids(old->id, cur->id, map);
+		/* linked scalars: the same links, with the same deltas */
+		return scalar_range_within(old, cur) && check_ids(old->id, cur->id, map) &&
+		       (!old->id || old->off == cur->off);
 	case PTR_TO_STACK:
 		return old->off == cur->off && old->frameno == cur->frameno &&
 		       scalar_range_within(old, cur);
@@ -236,8 +238,10 @@ static void clear_singular_ids(struct dz_verifier_state *st)
 
 		for (j = 0; j < n && !shared; j++)
 			shared = j != i && regs[j]->id == regs[i]->id;
-		if (!shared)
+		if (!shared) {
 			regs[i]->id = 0;
+			regs[i]->off = 0;
+		}
 	}
 }
 

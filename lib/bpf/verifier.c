@@ -196,8 +196,23 @@ static int check_alu_op(struct dz_verifier_env *env, const struct bpf_insn *insn
 		return err;
 	if (is_pointer(dst) || is_pointer(src))
 		return adjust_ptr_min_max_vals(env, insn, dst, src);
-	if (!scalar_alu(dst, src, op, alu32, insn->off))
-		goto bug;
+	{
+		/* r1 += const keeps r1 linked to its copies, with the constant in its delta */
+		u32 id = dst->id;
+		s64 delta = dst->off;
+
+		if (!alu32 && (op == BPF_ADD || op == BPF_SUB) && id && reg_is_const(src))
+			delta = op == BPF_ADD ? (s64)((u64)delta + src->var_off.value)
+					      : (s64)((u64)delta - src->var_off.value);
+		else
+			id = 0;
+		if (!scalar_alu(dst, src, op, alu32, insn->off))
+			goto bug;
+		if (id && delta > S32_MIN && delta < S32_MAX && !reg_is_const(dst)) {
+			dst->id = id;
+			dst->off = (s32)delta;
+		}
+	}
 	return 0;
 bug:
 	/* an inconsistent result from consistent inputs: fail closed */
@@ -206,25 +221,42 @@ bug:
 }
 
 /* Give every scalar that shares reg's id (mov copies) reg's refined bounds. */
+/* reg's value shifted to a register of the same id whose delta is 'off'. */
+static void linked_value(struct dz_reg_state *out, const struct dz_reg_state *reg, s32 off)
+{
+	struct dz_reg_state k;
+	u32 id = reg->id;
+
+	*out = *reg;
+	if (off != reg->off) {
+		mark_reg_known(&k, (u64)((s64)off - reg->off));
+		if (!scalar_alu(out, &k, BPF_ADD, false, 0))
+			mark_reg_unknown(out); /* cannot happen: consistent inputs */
+	}
+	out->id = id;
+	out->off = off;
+}
+
+/* Give every scalar that shares reg's id (copies, with constants added) reg's refined bounds. */
 static void sync_linked_regs(struct dz_verifier_state *st, const struct dz_reg_state *reg)
 {
+	struct dz_reg_state r = *reg;
 	u32 fr;
 	int i;
 
-	if (!reg->id || reg->type != SCALAR_VALUE)
+	if (!r.id || r.type != SCALAR_VALUE)
 		return;
 	for (fr = 0; fr <= st->curframe; fr++) {
 		struct dz_func_state *f = st->frame[fr];
 
 		for (i = 0; i < MAX_BPF_REG; i++)
-			if (f->regs[i].type == SCALAR_VALUE && f->regs[i].id == reg->id &&
+			if (f->regs[i].type == SCALAR_VALUE && f->regs[i].id == r.id &&
 			    &f->regs[i] != reg)
-				f->regs[i] = *reg;
+				linked_value(&f->regs[i], &r, f->regs[i].off);
 		for (i = 0; i < STACK_SLOTS; i++)
 			if (f->stack[i * BPF_REG_SIZE] == STACK_SPILL &&
-			    f->spilled_ptr[i].type == SCALAR_VALUE &&
-			    f->spilled_ptr[i].id == reg->id)
-				f->spilled_ptr[i] = *reg;
+			    f->spilled_ptr[i].type == SCALAR_VALUE && f->spilled_ptr[i].id == r.id)
+				linked_value(&f->spilled_ptr[i], &r, f->spilled_ptr[i].off);
 	}
 }
 

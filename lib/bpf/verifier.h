@@ -113,7 +113,11 @@ struct dz_reg_state {
 	u8 type;    /* enum dz_reg_type */
 	u8 frameno; /* PTR_TO_STACK: whose stack */
 	u32 id;	    /* scalars copied by mov share an id: refined together */
-	s32 off;    /* pointers: fixed offset */
+	/*
+	 * Pointers: the fixed offset. Linked scalars (id != 0): the constant
+	 * added since the copy; all scalars of one id have equal value - off.
+	 */
+	s32 off;
 	/*
 	 * Scalars: the value. Pointers (as in the kernel): the variable part of
 	 * the offset, a known 0 unless a bounded scalar was added (stack and

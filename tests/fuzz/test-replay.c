@@ -90,6 +90,66 @@ static int smoke_one(const uint8_t *buf, size_t len, unsigned int *escapes)
  * test-replay [N [SEED]]: N random programs in the smoke (default SMOKE_RANDOM),
  * e.g. for a long uninstrumented campaign: build/tests/fuzz/test-replay 10000000 7
  */
+/*
+ * Programs made of what linked-register tracking is about: copies, constants
+ * added, conditional jumps on copies, spills and fills, 32-bit copies, and an
+ * exit returning one of them, so the r0 oracle checks every refinement.
+ */
+static size_t linked_prog(uint8_t *buf)
+{
+	struct bpf_insn p[40];
+	uint32_t n = 0, len = 12 + next_rand() % 24, i;
+
+	p[n++] = BPF_MOV64_REG(BPF_REG_6, BPF_REG_1);
+	p[n++] = BPF_LDX_MEM(BPF_W, BPF_REG_2, BPF_REG_6, 0);
+	p[n++] = BPF_LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_6, 8 * (1 + next_rand() % 20));
+	p[n++] = BPF_LDX_MEM(BPF_W, BPF_REG_4, BPF_REG_6, 4);
+	p[n++] = BPF_MOV64_IMM(BPF_REG_5, (int32_t)(next_rand() % 64) - 32);
+	while (n < len) {
+		uint8_t d = 2 + next_rand() % 4, s = 2 + next_rand() % 4;
+		int32_t k = (int32_t)(next_rand() % 64) - 32;
+
+		switch (next_rand() % 9) {
+		case 0:
+			p[n++] = BPF_MOV64_REG(d, s);
+			break;
+		case 1:
+			p[n++] = BPF_MOV32_REG(d, s);
+			break;
+		case 2:
+		case 3:
+			p[n++] = BPF_ALU64_IMM(next_rand() & 1 ? BPF_ADD : BPF_SUB, d, k);
+			break;
+		case 4:
+			p[n++] = BPF_STX_MEM(BPF_DW, BPF_REG_10, d, -8 * (1 + (int)(next_rand() % 3)));
+			break;
+		case 5:
+			p[n++] = BPF_LDX_MEM(BPF_DW, d, BPF_REG_10, -8 * (1 + (int)(next_rand() % 3)));
+			break;
+		default: {
+			static const uint8_t ops[] = { BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JGE, BPF_JLT,
+						       BPF_JLE, BPF_JSGT, BPF_JSGE, BPF_JSLT, BPF_JSLE };
+			uint8_t cls = next_rand() & 1 ? BPF_JMP : BPF_JMP32;
+			int16_t off = (int16_t)(next_rand() % 3);
+
+			if (n + 1 + off >= len)
+				off = 0;
+			if (next_rand() & 1)
+				p[n++] = BPF_RAW_INSN(cls | ops[next_rand() % 10] | BPF_K, d, 0, off, k);
+			else
+				p[n++] = BPF_RAW_INSN(cls | ops[next_rand() % 10] | BPF_X, d, s, off, 0);
+		}
+		}
+	}
+	p[n++] = BPF_MOV64_REG(BPF_REG_0, 2 + next_rand() % 4);
+	p[n++] = BPF_EXIT_INSN();
+	buf[0] = 0;
+	buf[1] = (uint8_t)(next_rand() & 0x1f); /* no prologue, keep the ending */
+	for (i = 0; i < n; i++)
+		memcpy(buf + 2 + 8 * i, &p[i], 8);
+	return 2 + 8 * n;
+}
+
 int main(int argc, char **argv)
 {
 	const char *src = getenv("DZ_SRC");
@@ -142,6 +202,11 @@ int main(int argc, char **argv)
 			}
 			smoke_one(buf, blen, &escapes);
 		}
+	}
+	for (r = 0; r < nrandom / 4; r++) {
+		uint8_t lbuf[2 + 8 * 40];
+
+		smoke_one(lbuf, linked_prog(lbuf), &escapes);
 	}
 	is_int(escapes, 0, "fuzz smoke: no accepted program escapes");
 	diag("fuzz smoke: %llu programs, %llu accepted, %llu insns run",
