@@ -333,6 +333,11 @@ int cmd_run(int argc, char **argv)
 		printf("snapshot written: %s %s\n", res.snapshot_paths[0], res.snapshot_paths[1]);
 	} else if (err) {
 		fprintf(stderr, "doze run: %s\n", res.error);
+	} else if (cfg.snapshot_prefix) {
+		fprintf(stderr, "doze run: --snapshot %s: the guest finished without asking for a "
+				"snapshot (status %d); nothing written\n",
+			cfg.snapshot_prefix, res.guest_status);
+		err = -ENOENT;
 	} else if (!res.checksum_ok) {
 		fprintf(stderr,
 			"doze run: guest reported status %d, checksum %#llx, expected %#llx: %s\n",
