@@ -246,8 +246,11 @@ static void clang_tests(char *log, const char *obj)
 	char path[4096], err[256];
 	size_t i;
 
-	snprintf(path, sizeof(path), "%s/tests/verifier/clang-preds.bpf.o",
-		 build ? build : "build");
+	if (!build) {
+		diag("DZ_BUILD not set: skipping the clang-compiled predicates (%s)", obj);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/tests/verifier/%s", build, obj);
 	for (i = 0; i < sizeof(clang_cases) / sizeof(clang_cases[0]); i++) {
 		struct dz_run_opts opts = {.ops = &fake_ops};
 		struct dz_pred_ctx ctx;
