@@ -48,7 +48,11 @@ _start:
 	lea boot_stacks(%rip), %rsp
 	add %rax, %rsp
 	call kmain
-2:	cli				/* too many CPUs: the VMM reports a halt with IF=0 */
+2:	mov $DZ_PANIC_TOO_MANY_CPUS, %eax	/* too many CPUs: tell the VMM */
+	mov $DZ_PORT_PANIC, %edx
+	xor %ebx, %ebx
+	out %eax, %dx
+	cli
 	hlt
 	jmp 2b
 

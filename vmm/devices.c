@@ -21,6 +21,7 @@ void dz__console_flush(struct vcpu *vcpu)
 {
 	if (!vcpu->line_len)
 		return;
+	snprintf(vcpu->last_line, sizeof(vcpu->last_line), "%.*s", (int)vcpu->line_len, vcpu->line);
 	if (!vcpu->vm->cfg.quiet) {
 		pthread_mutex_lock(&out_lock);
 		printf("[cpu%d] %.*s\n", vcpu->idx, (int)vcpu->line_len, vcpu->line);
@@ -134,12 +135,17 @@ static int guest_panic(struct vcpu *vcpu, uint32_t code)
 		snprintf(what, sizeof(what), "hard error (async fault where the context cannot sleep)");
 	else if (code == DZ_PANIC_LOST_PAGE)
 		snprintf(what, sizeof(what), "lost page in a context that cannot report it");
+	else if (code == DZ_PANIC_TOO_MANY_CPUS)
+		snprintf(what, sizeof(what), "the guest does not support this many vCPUs");
+	else if (code == DZ_PANIC_ASSERT)
+		snprintf(what, sizeof(what), "kernel panic");
 	else
 		snprintf(what, sizeof(what), "panic code %#x", code);
 	dz__fail(vcpu->vm, -EFAULT,
 		 "guest panic on vCPU %d: %s at RIP %#llx (error code %#llx, CR2 %#llx), CPL of the "
-		 "fault %llu",
-		 vcpu->idx, what, r.rbx, r.rcx, r.rsi, r.rdi & 3);
+		 "fault %llu%s%s%s",
+		 vcpu->idx, what, r.rbx, r.rcx, r.rsi, r.rdi & 3, vcpu->last_line[0] ? "; its console: \"" : "",
+		 vcpu->last_line, vcpu->last_line[0] ? "\"" : "");
 	return -EFAULT;
 }
 

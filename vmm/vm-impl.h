@@ -39,6 +39,7 @@ struct vcpu {
 	struct vcpu_stats stats;
 	char line[DZ_CONSOLE_LINE];
 	size_t line_len;
+	char last_line[160]; /* last complete console line, for error messages */
 };
 
 struct vm {
@@ -66,7 +67,7 @@ struct vm {
 	pthread_mutex_t lock; /* stop reason, result, pause, progress */
 	pthread_cond_t cond;
 	int stop_err;
-	char stop_why[256];
+	char stop_why[512];
 	struct vm_result *res;
 
 	/* pause protocol (vm__with_paused) */

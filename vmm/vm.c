@@ -384,7 +384,7 @@ void vm__stop(struct vm *vm, int err, const char *why)
 
 void dz__fail(struct vm *vm, int err, const char *fmt, ...)
 {
-	char buf[256];
+	char buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);

@@ -75,7 +75,7 @@ struct vm_result {
 	bool powered_off;    /* the guest reported its result and stopped */
 	bool snapshot_taken; /* --snapshot: the snapshot was written and the run ended there */
 	double elapsed_s;    /* vm__run wall time */
-	char error[256];     /* why the run failed, if it did ("" otherwise) */
+	char error[512];     /* why the run failed, if it did ("" otherwise) */
 	int err;	     /* negative errno of the failure, 0 if none */
 	/* progress time series (owned by the vm; valid until vm__destroy) */
 	const struct vm_progress *progress;

@@ -67,6 +67,8 @@ expect_fail "triple fault: clear error naming vCPU, RIP, CPL" "vCPU 0, RIP 0x[0-
 expect_fail "kernel page fault: guest panic naming vector 14, RIP and CR2" \
 	"guest panic on vCPU 0: unhandled exception vector 14 at RIP 0x[0-9a-f]* (error code 0, CR2 0x8000000000)" \
 	run --workload fault
+expect_fail "more vCPUs than the guest supports: clear error" "guest panic on vCPU .*: .*support" \
+	run --cpus 40
 expect_fail "halt with IF=0: clear error" "halted with interrupts disabled" run --workload hang
 expect_fail "endless ring-0 loop: --timeout ends it" "did not finish within --timeout 2" \
 	timeout 30 "$DOZE" run "$G" --quiet --workload spin --timeout 2

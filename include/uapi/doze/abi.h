@@ -102,6 +102,7 @@ struct dz_boot_info {
 #define DZ_PANIC_ASSERT		0x100	/* guest assertion failed */
 #define DZ_PANIC_HARD_ERROR	0x101	/* async page fault where the context cannot sleep */
 #define DZ_PANIC_LOST_PAGE	0x102	/* lost page in a context that cannot report it */
+#define DZ_PANIC_TOO_MANY_CPUS	0x103	/* this vCPU's index is beyond what the guest supports */
 
 /* ---- 3. interrupt vectors (userspace irqchip, no EOI needed) ------------ */
 #define DZ_VEC_VE		20	/* #VE: "page not present" (exception, no error code) */
