@@ -308,3 +308,46 @@
 	},
 	.result = ACCEPT, .check_retval = 1, .retval = 2,
 },
+{
+	/* pruning: data bytes in the explored state cover a spilled scalar */
+	"stack: a spilled scalar is pruned against explored data bytes",
+	.insns = {
+		LD_CTX_U32(BPF_REG_2, BPF_REG_1, vcpu),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_2, 0, 3),
+		BPF_STX_MEM(BPF_W, BPF_REG_10, BPF_REG_2, -8),
+		BPF_STX_MEM(BPF_W, BPF_REG_10, BPF_REG_2, -4),
+		BPF_JMP_A(1),
+		BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, -8),
+		BPF_LDX_MEM(BPF_DW, BPF_REG_0, BPF_REG_10, -8),
+		BPF_EXIT_INSN(),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 0x100000001ull,
+},
+{
+	"stack: known zeros on both paths stay known",
+	.insns = {
+		LD_CTX_U32(BPF_REG_2, BPF_REG_1, vcpu),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_2, 0, 2),
+		BPF_ST_MEM(BPF_W, BPF_REG_10, -4, 0),
+		BPF_JMP_A(1),
+		BPF_ST_MEM(BPF_W, BPF_REG_10, -4, 0),
+		BPF_LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_10, -4),
+		PROVE_R0_EQ(0),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 0,
+},
+{
+	/* soundness of pruning: explored zeros do not cover unknown data */
+	"stack: data is not pruned against explored zeros",
+	.insns = {
+		LD_CTX_U32(BPF_REG_2, BPF_REG_1, vcpu),
+		LD_CTX_U32(BPF_REG_3, BPF_REG_1, cpl),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_2, 0, 2),
+		BPF_ST_MEM(BPF_W, BPF_REG_10, -4, 0),
+		BPF_JMP_A(1),
+		BPF_STX_MEM(BPF_W, BPF_REG_10, BPF_REG_3, -4),
+		BPF_LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_10, -4),
+		PROVE_R0_EQ(0),
+	},
+	.result = REJECT, .err = -EACCES, .errstr = BAD_ERR,
+},
