@@ -258,7 +258,7 @@ static int handle_msr(struct vcpu *vcpu)
 	/* nobody owns it: reads of the feature MSR answer, everything else #GPs */
 	run->msr.error = 1;
 	if (run->exit_reason == KVM_EXIT_X86_RDMSR && run->msr.index == DZ_MSR_FEATURES) {
-		run->msr.data = DZ_CPUID_F_PORTS;
+		run->msr.data = vm->doze_features;
 		run->msr.error = 0;
 	}
 	return 0;

@@ -58,7 +58,7 @@ static int setup_cpuid(struct vm *vm)
 	};
 	c->entries[c->nent++] = (struct kvm_cpuid_entry2){
 		.function = DZ_CPUID_FEATURES,
-		.eax = DZ_CPUID_F_PORTS,
+		.eax = vm->doze_features,
 		.ebx = DZ_ABI_VERSION,
 		.ecx = DZ_MSR_BASE,
 	};
@@ -174,6 +174,7 @@ int vm__create(const struct vm_config *cfg, struct vm **out)
 	vm->cfg.workload = vm->workload;
 	vm->cfg.snapshot_prefix = vm->snapshot_prefix;
 	vm->tick_hz = cfg->tick_hz ? cfg->tick_hz : DZ_DEFAULT_TICK_HZ;
+	vm->doze_features = DZ_CPUID_F_PORTS;
 	vm->guest_status = -1;
 	err = -ENOMEM;
 	if (!vm->workload || (cfg->guest_path && !vm->guest_path) ||
@@ -326,6 +327,21 @@ int vm__fd(struct vm *vm)
 int vm__kvm_fd(struct vm *vm)
 {
 	return vm->kvm_fd;
+}
+
+int vm__set_doze_features(struct vm *vm, uint32_t features)
+{
+	for (unsigned int i = 0; i < vm->cpuid->nent; i++)
+		if (vm->cpuid->entries[i].function == DZ_CPUID_FEATURES)
+			vm->cpuid->entries[i].eax = features;
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		int err = set_vcpu_cpuid(vm, &vm->vcpus[i]);
+
+		if (err)
+			return err;
+	}
+	vm->doze_features = features;
+	return 0;
 }
 
 const char *vm__last_error(struct vm *vm)

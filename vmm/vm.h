@@ -99,6 +99,10 @@ int vm__kvm_fd(struct vm *vm); /* /dev/kvm */
 int vm__load_guest(struct vm *vm);
 /* vCPU + device state from a PREFIX.state file; never touches RAM. */
 int vm__restore_state(struct vm *vm, const char *state_path);
+/* The DZ_CPUID_F_* bits the guest sees in CPUID 0x40000101 EAX and, unless an
+ * on_msr hook answers it, in DZ_MSR_FEATURES (default DZ_CPUID_F_PORTS). Call
+ * before vm__run (KVM refuses CPUID changes once a vCPU ran). */
+int vm__set_doze_features(struct vm *vm, uint32_t features);
 /* Why the last vm__load_guest / vm__restore_state failed, in words ("" if it
  * did not), e.g. "vCPU 1: KVM_SET_MSRS refused MSR 0x10". */
 const char *vm__last_error(struct vm *vm);
