@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * doze restore STATEFILE --source URI [--policy sync] [--prefetch on|off]
+ * doze restore STATEFILE --source URI [--policy sync|user|always|bpf]
+ *                        [--async-min-wait DURATION] [--prefetch on|off]
  *                        [--stats-json FILE] ...
  *
  * Resumes a snapshot with its RAM empty; pages arrive from the source on
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "../vmm/restore.h"
+#include "../vmm/source.h"
 #include "../vmm/stats.h"
 #include "cmds.h"
 
@@ -32,7 +34,15 @@ static void usage(FILE *f)
 		"                        http://HOST:PORT/PATH  (HTTP range requests)\n"
 		"                        options for every scheme: latency=, bandwidth=, timeout=\n"
 		"                        (give up on a page after, default 10s), connect_timeout=\n"
-		"  --policy NAME         what a vCPU does on a missing page: sync (wait; default)\n"
+		"  --policy NAME         what a vCPU does on a missing page (docs/async.md):\n"
+		"                        sync    wait (default; what today's VMMs do)\n"
+		"                        user    async only in guest ring 3 with IF=1 (Linux KVM)\n"
+		"                        always  async in any ring with IF=1 (unsafe: shows the\n"
+		"                                guest's hard error where it cannot sleep)\n"
+		"                        bpf     the guest's verified eBPF predicate decides\n"
+		"  --async-min-wait DUR  wait synchronously when the source expects the page\n"
+		"                        sooner than DUR (e.g. 500us, 2ms; default 0)\n"
+		"  --async-trace         one stderr line per page-not-present / page-ready\n"
 		"  --prefetch on|off     stream the pages nobody asked for yet (default on)\n"
 		"  --prefetch-window N   pages in flight for prefetch (default 64)\n"
 		"  --stats-json FILE     write restore statistics as JSON\n"
@@ -89,6 +99,8 @@ int cmd_restore(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "source", required_argument, NULL, 's' },
 		{ "policy", required_argument, NULL, 'P' },
+		{ "async-min-wait", required_argument, NULL, 'A' },
+		{ "async-trace", no_argument, NULL, 'a' },
 		{ "prefetch", required_argument, NULL, 'p' },
 		{ "prefetch-window", required_argument, NULL, 'W' },
 		{ "stats-json", required_argument, NULL, 'j' },
@@ -115,12 +127,24 @@ int cmd_restore(int argc, char **argv)
 			break;
 		case 'P':
 			o.policy = optarg;
-			if (strcmp(optarg, "sync")) {
+			if (strcmp(optarg, "sync") && strcmp(optarg, "user") &&
+			    strcmp(optarg, "always") && strcmp(optarg, "bpf")) {
 				fprintf(stderr,
-					"doze restore: --policy '%s' is not available in this build (known: sync)\n",
+					"doze restore: unknown --policy '%s' (sync, user, always or bpf)\n",
 					optarg);
 				return 2;
 			}
+			break;
+		case 'A':
+			if (dz_parse_duration_ns(optarg, &o.async_min_wait_ns)) {
+				fprintf(stderr,
+					"doze restore: --async-min-wait wants a duration (500us, 2ms), got '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'a':
+			o.async_trace = true;
 			break;
 		case 'p':
 			if (!strcmp(optarg, "on"))

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apf.h"
 #include "restore.h"
 #include "snapshot.h"
 #include "source.h"
@@ -20,6 +21,7 @@ struct restore {
 	const struct dz_restore_opts *o;
 	struct vm *vm;
 	struct dz_faultsvc *svc;
+	struct dz_apf *apf;		/* the async page-fault path, every policy */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
@@ -177,6 +179,8 @@ static void write_stats(struct restore *r, const struct dz_snapshot *s, struct d
 	dz_json__str(&j, "error", res->error[0] ? res->error : NULL);
 	dz_json__bool(&j, "every_page_verified", res->all_verified);
 	dz_faultsvc__stats_json(r->svc, &j);
+	if (r->apf)
+		dz_apf__stats_json(r->apf, &j);
 	if (r->o->verify_ram) {
 		dz_json__obj_begin(&j, "ram_verify");
 		dz_json__str(&j, "file", r->o->verify_ram);
@@ -214,6 +218,9 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	struct dz_snapshot *s = NULL;
 	struct dz_source *src = NULL;
 	struct dz_faultsvc_hooks hooks = { .opaque = &r, .lost = on_lost };
+	struct dz_apf_config ac = { .async_min_wait_ns = o->async_min_wait_ns,
+				    .trace = o->async_trace };
+	struct vm_hooks vh;
 	struct dz_faultsvc_config fc = { 0 };
 	struct vm_config vc = { 0 };
 	pthread_t prog_th, wd_th;
@@ -226,9 +233,9 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	res->vm.guest_status = -1;
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
-	if (o->policy && strcmp(o->policy, "sync")) {
-		snprintf(res->error, sizeof(res->error), "policy '%s' is not available (this build knows: sync)",
-			 o->policy);
+	if (dz_policy_kind__parse(o->policy ? o->policy : "sync", &ac.policy)) {
+		snprintf(res->error, sizeof(res->error),
+			 "unknown policy '%s' (known: sync, user, always, bpf)", o->policy);
 		e = -EINVAL;
 		goto out;
 	}
@@ -262,6 +269,20 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 			 e == -ENOENT || e == -EACCES ? " (/dev/kvm; run as root)" : "");
 		goto out;
 	}
+	/* KVM cannot walk page tables or fetch ring-0 code through a poisoned page:
+	 * the boot page tables and the kernel image are never made async (the guest
+	 * adds its own ranges with DZ_MSR_SYNC_RANGES). */
+	ac.pinned[0].start = 0;
+	ac.pinned[0].end = s->layout.image_end > s->layout.pt_end ? s->layout.image_end
+								   : s->layout.pt_end;
+	ac.nr_pinned = 1;
+	e = dz_apf__create(r.vm, &ac, &r.apf);
+	if (e) {
+		snprintf(res->error, sizeof(res->error), "cannot set up the async page-fault path: %s",
+			 strerror(-e));
+		goto out;
+	}
+	dz_apf__faultsvc_hooks(r.apf, &hooks);
 	fc.host_addr = vm__ram(r.vm);
 	fc.size = vm__ram_size(r.vm);
 	fc.src = src;
@@ -269,7 +290,8 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	fc.prefetch = o->prefetch || o->no_run;
 	fc.prefetch_window = o->prefetch_window;
 	fc.prefetch_batch = o->prefetch_batch;
-	fc.lost_release = DZ_LOST_ZEROPAGE;	/* after vm__stop: the vCPU only has to get out */
+	/* a lost page stays poisoned: every touch reports it to the guest (vmm/apf.c) */
+	fc.lost_release = DZ_LOST_POISON;
 	fc.hooks = &hooks;
 	fc.verify_path = o->no_run ? NULL : o->verify_ram;	/* --no-run compares all RAM after */
 	fc.busy_poll = o->busy_poll;
@@ -280,12 +302,15 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 		goto out;
 	}
 	src = NULL;	/* the fault service owns it now */
+	dz_apf__set_faultsvc(r.apf, r.svc);
 	e = vm__restore_state(r.vm, o->state_path);
 	if (e) {
 		snprintf(res->error, sizeof(res->error), "cannot restore the vCPU state from %s: %s",
 			 o->state_path, strerror(-e));
 		goto out;
 	}
+	dz_apf__vm_hooks(r.apf, &vh);
+	vm__set_hooks(r.vm, &vh);
 	if (o->progress && !pthread_create(&prog_th, NULL, progress_thread, &r))
 		prog = true;
 	if (o->no_run) {
@@ -299,8 +324,17 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 			wd = true;
 		res->ran = true;
 		e = vm__run(r.vm, &res->vm);
-		if (e)
+		if (e) {
+			char why[480];
+
+			dz_apf__explain(r.apf, &res->vm, why, sizeof(why));
 			snprintf(res->error, sizeof(res->error), "%s", res->vm.error);
+			if (why[0]) {
+				size_t n = strlen(res->error);
+
+				snprintf(res->error + n, sizeof(res->error) - n, "; %s", why);
+			}
+		}
 		else if (!res->vm.checksum_ok) {
 			snprintf(res->error, sizeof(res->error),
 				 "guest reported status %d, checksum %#llx, expected %#llx",
@@ -329,6 +363,13 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	dz_faultsvc__stats(r.svc, &res->svc);
 	dz_faultsvc__lost_reason(r.svc, res->lost_reason, sizeof(res->lost_reason));
 	res->all_verified = res->svc.pages_verified == res->svc.pages_total;
+	if (e && res->svc.pages_lost && !strstr(res->error, " lost")) {
+		/* the guest was told (a task killed, -EFAULT): still name what was lost */
+		size_t n = strlen(res->error);
+
+		snprintf(res->error + n, sizeof(res->error) - n, "; %llu page(s) lost, first: %s",
+			 (unsigned long long)res->svc.pages_lost, res->lost_reason);
+	}
 	if (o->verify_ram)
 		res->ram_mismatches += res->svc.ram_verify_mismatches;
 	if (!e && res->svc.pages_lost) {
@@ -362,6 +403,7 @@ out:
 		dz_source__close(src);
 	if (r.vm)
 		vm__destroy(r.vm);
+	dz_apf__destroy(r.apf);
 	if (s)
 		dz_snapshot__close(s);
 	pthread_cond_destroy(&r.cond);

@@ -6,9 +6,10 @@
  *   snapshot (state + checksums) -> vm__create(lazy_ram) -> fault service on
  *   the RAM -> vm__restore_state -> vm__run -> stats
  *
- * The policy is a pluggable object chosen by name; this file knows `sync`
- * (every fault waits in the kernel until its page is installed). A lost page
- * a vCPU waits for stops the VM with an error naming the page and the source.
+ * The policy decides per fault whether a vCPU waits (sync) or the guest is
+ * told "page not present" and runs another task (vmm/apf.h, docs/async.md).
+ * A lost page is reported to the guest (#VE, reason PAGE_LOST); a guest that
+ * cannot be told stops the VM with an error naming the page and the source.
  */
 #ifndef DZ_VMM_RESTORE_H
 #define DZ_VMM_RESTORE_H
@@ -22,7 +23,9 @@
 struct dz_restore_opts {
 	const char *state_path;
 	const char *source_uri;
-	const char *policy;		/* "sync" */
+	const char *policy;		/* sync | user | always | bpf (vmm/policy.h) */
+	uint64_t async_min_wait_ns;	/* adaptive: a source faster than this is waited for */
+	bool async_trace;		/* one stderr line per async event */
 	bool prefetch;
 	unsigned int prefetch_window;	/* 0 = default */
 	unsigned int prefetch_batch;	/* 0 = default */
