@@ -591,8 +591,13 @@ static void reap(struct dz_faultsvc *svc)
 	 * source's fd stays readable while completions are left.
 	 */
 	n = dz_source__reap(svc->cfg.src, d, 8);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		on_completion(svc, &d[i]);
+		/* A fault that came in meanwhile goes to the source before the next batch
+		 * is installed (a non-blocking read: EAGAIN when there is none). */
+		if (i + 1 < n)
+			read_faults(svc);
+	}
 }
 
 static void take_hints(struct dz_faultsvc *svc)
