@@ -15,6 +15,7 @@ DZ_CMD(cmd_run);
 DZ_CMD(cmd_snapshot);
 DZ_CMD(cmd_restore);
 DZ_CMD(cmd_pageserver);
+DZ_CMD(cmd_faultproxy);
 DZ_CMD(cmd_stats);
 
 #endif

@@ -21,6 +21,7 @@ static const struct doze_cmd cmds[] = {
 	{ "snapshot", cmd_snapshot, "inspect or verify a snapshot (memory file, state, checksums)" },
 	{ "restore", cmd_restore, "restore a snapshot lazily from a page source under a policy" },
 	{ "pageserver", cmd_pageserver, "serve a snapshot's memory file over TCP (post-copy style)" },
+	{ "faultproxy", cmd_faultproxy, "TCP proxy that injects faults in front of a page server (testing)" },
 	{ "bpf", cmd_bpf, "eBPF engine: asm, dis, verify, run predicates" },
 	{ "stats", cmd_stats, "summarise --stats-json files side by side" },
 };
