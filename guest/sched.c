@@ -66,8 +66,10 @@ void yield(void)
 	struct percpu *pc = this_cpu();
 	struct task *cur = pc->current;
 
-	if (!pc->rq_head)
+	if (!pc->rq_head) {
+		pc->need_resched = 0;
 		return;
+	}
 	if (cur != pc->idle) {
 		cur->state = TASK_READY;
 		rq_push(pc, cur);
