@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vmm/apf.h"
 #include "../vmm/stats.h"
 #include "../vmm/vm.h"
 #include "cmds.h"
@@ -224,6 +225,7 @@ int cmd_run(int argc, char **argv)
 	pthread_t wd_thread;
 	struct vm_result res;
 	struct vm *vm = NULL;
+	struct dz_apf *apf = NULL;
 	char *end;
 	int c, err;
 
@@ -313,6 +315,15 @@ int cmd_run(int argc, char **argv)
 		vm__destroy(vm);
 		return 1;
 	}
+	/* The guest arms its asynchronous half at boot (every page is present here,
+	 * so nothing goes async): the async path answers its MSRs and verifies the
+	 * predicate it registers. */
+	if (!dz_apf__create(vm, &(struct dz_apf_config){ .policy = DZ_POLICY_SYNC }, &apf)) {
+		struct vm_hooks hooks;
+
+		dz_apf__vm_hooks(apf, &hooks);
+		vm__set_hooks(vm, &hooks);
+	}
 	wd.vm = vm;
 	if (wd.seconds && pthread_create(&wd_thread, NULL, watchdog_thread, &wd))
 		wd.seconds = 0;
@@ -355,5 +366,6 @@ int cmd_run(int argc, char **argv)
 		       res.elapsed_s);
 	}
 	vm__destroy(vm);
+	dz_apf__destroy(apf);
 	return err ? 1 : 0;
 }
