@@ -24,6 +24,8 @@ typedef unsigned int u32;
 typedef unsigned long u64;
 typedef long s64;
 typedef int s32;
+typedef short s16;
+typedef signed char s8;
 typedef unsigned long uintptr_t;
 typedef unsigned long size_t;
 #define NULL ((void *)0)
