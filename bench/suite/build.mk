@@ -10,3 +10,9 @@ BENCH_MICRO_ARGS = --micro 'bpf=$(O)/bench/bpf/bench-bpf $(O)/guest/pred.bpf.o' 
 # machine); this file is included after bench/{bpf,micro,restore}/build.mk.
 bench-suite: $(DOZE) $(ALL_TARGETS) $(O)/bench/bpf/bench-bpf | $(filter-out bench-suite,$(BENCH_TARGETS))
 	bench/suite/doze-bench --preset $(BENCH_PRESET) --doze $(DOZE) --plots docs $(BENCH_MICRO_ARGS) $(BENCH_ARGS)
+
+# dz-eager: the "all memory present" baseline (an eager restore of the same snapshot).
+ALL_TARGETS += $(O)/bench/suite/dz-eager
+$(O)/bench/suite/dz-eager: bench/suite/dz-eager.c $(O)/libdoze.a
+	@mkdir -p $(@D)
+	$(CC) $(DZ_CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(O)/libdoze.a $(LDLIBS)
