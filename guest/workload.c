@@ -75,7 +75,7 @@ static bool parse_u64(const char *s, size_t n, u64 *out)
 static void bad_params(const char *why, const char *spec)
 {
 	printk("workload '%s': %s\n", spec, why);
-	printk("usage: scan|syscall|atomic|mixed|crash|fault|hang|spin[:tasks=N,size=BYTES,kbuf=BYTES,abuf=BYTES,"
+	printk("usage: scan|syscall|atomic|mixed|crash|fault|hang|spin|hostile[:tasks=N,size=BYTES,kbuf=BYTES,abuf=BYTES,"
 	       "passes=N,seed=N,kthreads=N]\n");
 	power_off(DZ_STATUS_BAD_PARAMS, 0, 0);
 }
@@ -120,6 +120,11 @@ static void parse(const char *spec, struct params *p)
 		/* test mode: halt with interrupts off, which nothing can wake */
 		printk("hang: cli; hlt on purpose\n");
 		__asm__ volatile("cli; hlt");
+	} else if (n == 7 && !strncmp(s, "hostile", 7)) {
+		/* test mode: probe the VMM's async ABI with garbage (guest/hostile/) */
+		void hostile_main(void) __attribute__((noreturn));
+
+		hostile_main();
 	} else if (n == 4 && !strncmp(s, "spin", 4)) {
 		/* test mode: spin in ring 0 with interrupts off (the VMM's --timeout ends it) */
 		printk("spin: endless ring-0 loop on purpose\n");
