@@ -61,6 +61,16 @@ check "adaptive: 1 ms source, --async-min-wait 1s: exits 0" restore "$T/syscall.
 jcmp "adaptive: nothing went async" async.async_faults.ring0 -eq 0
 jcmp "adaptive: the faults were adaptive fallbacks" async.sync_fallbacks.adaptive -gt 100
 
+# 80 ring-3 tasks on one vCPU against a slow source: at most 64 tokens are
+# outstanding, the rest wait synchronously (token_limit), the result is right.
+check "snapshot of 80 small scan tasks" timeout 60 "$DOZE" run "$G" --quiet \
+	--workload scan:tasks=80,size=8K --snapshot "$T/many"
+check "80 tasks, 20 ms source, bpf: exits 0" restore "$T/many.state" \
+	--source "file:$T/many.mem?latency=20ms" --policy bpf --stats-json "$T/st.json"
+has "80 tasks: checksum OK" "checksum 0x[0-9a-f]* OK"
+jcmp "80 tasks: never more than 64 tokens outstanding" async.tokens_outstanding_max -le 64
+jcmp "80 tasks: the table filled up" async.tokens_outstanding_max -ge 32
+
 # Two vCPUs, the mixed workload (every kind of task at once) under bpf.
 check "snapshot of mixed on 2 vCPUs" timeout 60 "$DOZE" run "$G" --quiet --cpus 2 --workload mixed \
 	--snapshot "$T/mixed2"
