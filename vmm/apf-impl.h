@@ -15,25 +15,25 @@
 #include "guestmem.h"
 #include "tokens.h"
 
-#define APF_NO_PFN		UINT64_MAX
-#define APF_WB_MAX_INSTALLING	64
+#define APF_NO_PFN	      UINT64_MAX
+#define APF_WB_MAX_INSTALLING 64
 
 /* Linux KVM paravirtual APF (arch/x86/include/uapi/asm/kvm_para.h, mirrored) */
-#define KVM_ASYNC_PF_ENABLED		(1ULL << 0)
-#define KVM_ASYNC_PF_SEND_ALWAYS	(1ULL << 1)
+#define KVM_ASYNC_PF_ENABLED		   (1ULL << 0)
+#define KVM_ASYNC_PF_SEND_ALWAYS	   (1ULL << 1)
 #define KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT (1ULL << 2)
-#define KVM_ASYNC_PF_DELIVERY_AS_INT	(1ULL << 3)
-#define KVM_PV_REASON_PAGE_NOT_PRESENT	1
-#define APF_AREA_FLAGS		0	/* u32 flags in the shared area */
-#define APF_AREA_TOKEN		4	/* u32 page-ready token */
-#define APF_AREA_SIZE		64
+#define KVM_ASYNC_PF_DELIVERY_AS_INT	   (1ULL << 3)
+#define KVM_PV_REASON_PAGE_NOT_PRESENT	   1
+#define APF_AREA_FLAGS			   0 /* u32 flags in the shared area */
+#define APF_AREA_TOKEN			   4 /* u32 page-ready token */
+#define APF_AREA_SIZE			   64
 
-#define MSR_KERNEL_GS_BASE	0xc0000102U
+#define MSR_KERNEL_GS_BASE 0xc0000102U
 
 enum apf_kind {
 	APF_SIGBUS,	/* ring-3 access, KVM_RUN returned EINTR with RIP at the instruction */
 	APF_MMIO_READ,	/* emulated ring-0 read: not retired yet */
-	APF_MMIO_WRITE,	/* emulated ring-0 write: retired */
+	APF_MMIO_WRITE, /* emulated ring-0 write: retired */
 };
 
 struct apf_vcpu {
@@ -44,14 +44,14 @@ struct apf_vcpu {
 
 	/* guest settings: written on this vCPU's thread, `armed` read by the service */
 	uint64_t msr_en, msr_int, msr_ve;
-	uint64_t area_gpa;	/* Linux APF shared area (flags, token) */
-	uint64_t ve_gpa;	/* struct dz_ve_info, if #VE delivery is on */
-	uint8_t vector;		/* page-ready interrupt vector */
-	bool en;		/* APF enabled with interrupt delivery */
-	bool ve;		/* page-not-present as #VE (else #PF, Linux) */
+	uint64_t area_gpa; /* Linux APF shared area (flags, token) */
+	uint64_t ve_gpa;   /* struct dz_ve_info, if #VE delivery is on */
+	uint8_t vector;	   /* page-ready interrupt vector */
+	bool en;	   /* APF enabled with interrupt delivery */
+	bool ve;	   /* page-not-present as #VE (else #PF, Linux) */
 	_Atomic bool armed;
 	int64_t pred_verdict;
-	uint64_t last_error;	/* DZ_ERR_* of the last lost page */
+	uint64_t last_error; /* DZ_ERR_* of the last lost page */
 
 	/* set by the SIGBUS handler, consumed by on_eintr */
 	volatile uint64_t sigbus_gpa;
@@ -92,19 +92,19 @@ struct dz_apf {
 	int nr;
 	struct apf_vcpu *v;
 
-	pthread_mutex_t wait_lock;	/* wait_pfn of every vCPU */
+	pthread_mutex_t wait_lock; /* wait_pfn of every vCPU */
 
 	/* write-behind: retired writes waiting for their page */
 	pthread_mutex_t wb_lock;
 	pthread_cond_t wb_cond;
 	struct apf_wb *wb;
 	size_t nr_wb, cap_wb;
-	uint64_t installing[APF_WB_MAX_INSTALLING];	/* pages between before_install and page_done */
+	uint64_t installing[APF_WB_MAX_INSTALLING]; /* pages between before_install and page_done */
 	unsigned int nr_installing;
 	struct {
 		uint64_t pfn;
 		int status;
-	} lost[64];			/* recent lost pages and why (under wb_lock) */
+	} lost[64]; /* recent lost pages and why (under wb_lock) */
 	unsigned int nr_lost;
 
 	/* ranges the guest declared never-async (DZ_MSR_SYNC_RANGES) */
@@ -119,7 +119,8 @@ struct dz_apf {
 /* apf.c */
 struct apf_vcpu *apf__vcpu_of(struct dz_apf *a, struct vcpu *vcpu);
 enum dz_page_state apf__page_state(struct dz_apf *a, uint64_t gpa);
-/* Makes [gpa, gpa + len) present, waiting on the host side. 0, -EIO (lost), -EFAULT, -EINTR (stopping). */
+/* Makes [gpa, gpa + len) present, waiting on the host side. 0, -EIO (lost), -EFAULT, -EINTR
+ * (stopping). */
 int apf__ensure_present(struct apf_vcpu *v, uint64_t gpa, uint64_t len);
 void apf__deliver_ready(struct apf_vcpu *v);
 

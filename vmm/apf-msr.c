@@ -26,7 +26,7 @@ static int wr_apf_en(struct apf_vcpu *v, uint64_t data)
 {
 	uint64_t gpa = data & ~0x3fULL;
 
-	if (data & 0x30)	/* reserved bits */
+	if (data & 0x30) /* reserved bits */
 		return -EINVAL;
 	if (!(data & KVM_ASYNC_PF_ENABLED)) {
 		v->msr_en = data;
@@ -177,7 +177,7 @@ int apf__on_msr(struct apf_vcpu *v, struct kvm_run *run)
 		break;
 	case DZ_MSR_ERROR:
 		if (wr)
-			v->last_error = 0;	/* any write clears it */
+			v->last_error = 0; /* any write clears it */
 		else
 			run->msr.data = v->last_error;
 		break;

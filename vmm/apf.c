@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "apf-impl.h"
-#include "vm-impl.h"	/* vm->stopping: a host-side wait gives up when the VM stops */
+#include "vm-impl.h" /* vm->stopping: a host-side wait gives up when the VM stops */
 
 /* The SIGBUS handler finds the vCPU through these (one apf per process). */
 static struct dz_apf *g_apf;
@@ -157,8 +157,8 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)uc;
 	/* KVM reports a poisoned guest page as an action-required memory error */
-	if (v && a && si->si_code == BUS_MCEERR_AR && addr >= a->ram && addr < a->ram + a->ram_size &&
-	    ++v->sigbus_repeat < 1000000) {
+	if (v && a && si->si_code == BUS_MCEERR_AR && addr >= a->ram &&
+	    addr < a->ram + a->ram_size && ++v->sigbus_repeat < 1000000) {
 		v->sigbus_gpa = addr - a->ram;
 		v->sigbus_pending = 1;
 		return;
@@ -178,7 +178,6 @@ static int rollback(struct apf_vcpu *v, const struct kvm_regs *saved)
 {
 	struct kvm_run *run = vcpu__kvm_run(v->vcpu);
 	int fd = vcpu__fd(v->vcpu), r = 0, i;
-
 
 	for (i = 0; i < 8; i++) {
 		memset(run->mmio.data, 0, sizeof(run->mmio.data));
@@ -219,16 +218,25 @@ static bool string_insn(struct apf_vcpu *v, const struct kvm_regs *regs,
 	for (unsigned int i = 0; i < sizeof(code); i++) {
 		if (dz_gva_to_gpa(&ops, sregs->cr3, sregs->cr4, regs->rip + i, &gpa) ||
 		    dz_guestmem__read(&v->a->gm, gpa, &code[i], 1))
-			return true;	/* cannot tell: be safe */
+			return true; /* cannot tell: be safe */
 		switch (code[i]) {
-		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-		case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		case 0x26:
+		case 0x2e:
+		case 0x36:
+		case 0x3e:
+		case 0x64:
+		case 0x65:
+		case 0x66:
+		case 0x67:
+		case 0xf0:
+		case 0xf2:
+		case 0xf3:
 			continue;
 		}
-		if (code[i] >= 0x40 && code[i] <= 0x4f)	/* REX */
+		if (code[i] >= 0x40 && code[i] <= 0x4f) /* REX */
 			continue;
-		return (code[i] >= 0xa4 && code[i] <= 0xa7) || (code[i] >= 0xaa && code[i] <= 0xaf) ||
-		       (code[i] >= 0x6c && code[i] <= 0x6f);
+		return (code[i] >= 0xa4 && code[i] <= 0xa7) ||
+		       (code[i] >= 0xaa && code[i] <= 0xaf) || (code[i] >= 0x6c && code[i] <= 0x6f);
 	}
 	return true;
 }
@@ -269,7 +277,7 @@ static int deliver_lost(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 			const struct kvm_regs *regs)
 {
 	struct dz_apf *a = v->a;
-	struct dz_ve_info ve = { 0 };
+	struct dz_ve_info ve = {0};
 	char why[256] = "";
 	int err;
 
@@ -289,11 +297,11 @@ static int deliver_lost(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 		return -EIO;
 	}
 	ve = (struct dz_ve_info){
-		.reason = DZ_VE_PAGE_LOST,
-		.busy = DZ_VE_BUSY,
-		.gpa = gpa,
-		.flags = kind == APF_MMIO_WRITE ? DZ_VE_F_WRITE : 0,
-		.error = v->last_error,
+	    .reason = DZ_VE_PAGE_LOST,
+	    .busy = DZ_VE_BUSY,
+	    .gpa = gpa,
+	    .flags = kind == APF_MMIO_WRITE ? DZ_VE_F_WRITE : 0,
+	    .error = v->last_error,
 	};
 	err = gm_write(v, v->ve_gpa, &ve, sizeof(ve));
 	if (!err)
@@ -355,7 +363,7 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 		v->early++;
 		if (kind == APF_MMIO_READ && apf__page_state(a, gpa) == DZ_PAGE_PRESENT)
 			fill_mmio(a, vcpu__kvm_run(v->vcpu));
-		return 1;	/* a lost page is reported when the access runs again */
+		return 1; /* a lost page is reported when the access runs again */
 	}
 	if (kind == APF_MMIO_READ) {
 		err = rollback(v, regs);
@@ -372,10 +380,10 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 	}
 	if (v->ve) {
 		ve = (struct dz_ve_info){
-			.reason = DZ_VE_PAGE_NOT_PRESENT,
-			.busy = DZ_VE_BUSY,
-			.token = token,
-			.gpa = gpa,
+		    .reason = DZ_VE_PAGE_NOT_PRESENT,
+		    .busy = DZ_VE_BUSY,
+		    .token = token,
+		    .gpa = gpa,
 		};
 		err = gm_write(v, v->ve_gpa, &ve, sizeof(ve));
 		if (!err)
@@ -409,13 +417,12 @@ static uint64_t kernel_gs_base(struct apf_vcpu *v)
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = MSR_KERNEL_GS_BASE };
+	} m = {.h.nmsrs = 1, .e.index = MSR_KERNEL_GS_BASE};
 
 	if (ioctl(vcpu__fd(v->vcpu), KVM_GET_MSRS, &m) != 1)
 		return 0;
 	return m.e.data;
 }
-
 
 /* A fault on gpa became visible on v's thread. Returns 1 handled, < 0 fatal. */
 static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, struct kvm_run *run)
@@ -451,9 +458,9 @@ static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, st
 		return deliver_lost(v, gpa, kind, &regs);
 
 	env = (struct dz_fault_env){
-		.expected_latency_ns = a->svc ? dz_faultsvc__expected_latency_ns(a->svc) : 0,
-		.armed = atomic_load(&v->armed),
-		.tokens_available = dz_tokens__outstanding(&v->tokens) < v->tokens.limit,
+	    .expected_latency_ns = a->svc ? dz_faultsvc__expected_latency_ns(a->svc) : 0,
+	    .armed = atomic_load(&v->armed),
+	    .tokens_available = dz_tokens__outstanding(&v->tokens) < v->tokens.limit,
 	};
 	dz_pred_ctx__from_kvm(&ctx, v->idx, &regs, &sregs, kernel_gs_base(v), gpa, 0, false,
 			      DZ_ACCESS_READ);
@@ -474,7 +481,7 @@ static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, st
 	if (st == DZ_PAGE_LOST)
 		return deliver_lost(v, gpa, kind, &regs);
 	if (st != DZ_PAGE_PRESENT)
-		return 1;	/* the VM is stopping */
+		return 1; /* the VM is stopping */
 	if (kind == APF_MMIO_READ)
 		fill_mmio(a, run);
 	return 1;
@@ -519,7 +526,7 @@ static int h_on_mmio(void *opaque, struct vcpu *vcpu, struct kvm_run *run)
 	uint64_t gpa = run->mmio.phys_addr;
 
 	if (!v || gpa >= a->ram_size || run->mmio.len > 8)
-		return 0;	/* a real MMIO access: not a guest RAM page */
+		return 0; /* a real MMIO access: not a guest RAM page */
 	return handle_fault(v, gpa, run->mmio.is_write ? APF_MMIO_WRITE : APF_MMIO_READ, run);
 }
 
@@ -596,9 +603,9 @@ static int s_decide(void *opaque, uint64_t gpa, pid_t tid, uint64_t flags)
 		return DZ_FAULT_WAIT;
 	}
 	env = (struct dz_fault_env){
-		.expected_latency_ns = dz_faultsvc__expected_latency_ns(a->svc),
-		.armed = atomic_load(&v->armed),
-		.tokens_available = dz_tokens__outstanding(&v->tokens) < v->tokens.limit,
+	    .expected_latency_ns = dz_faultsvc__expected_latency_ns(a->svc),
+	    .armed = atomic_load(&v->armed),
+	    .tokens_available = dz_tokens__outstanding(&v->tokens) < v->tokens.limit,
 	};
 	if (!dz_policy__may_async(a->policy, &env, &why)) {
 		dz_policy__count(a->policy, why);
@@ -669,7 +676,7 @@ void dz_apf__set_faultsvc(struct dz_apf *a, struct dz_faultsvc *svc)
 
 int dz_apf__create(struct vm *vm, const struct dz_apf_config *cfg, struct dz_apf **out)
 {
-	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	struct sigaction sa = {.sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO};
 	struct dz_apf *a;
 	int err;
 
@@ -682,7 +689,7 @@ int dz_apf__create(struct vm *vm, const struct dz_apf_config *cfg, struct dz_apf
 	a->cfg = *cfg;
 	a->ram = vm__ram(vm);
 	a->ram_size = vm__ram_size(vm);
-	a->gm = (struct dz_guestmem){ .ram = a->ram, .size = a->ram_size };
+	a->gm = (struct dz_guestmem){.ram = a->ram, .size = a->ram_size};
 	a->nr = vm__nr_vcpus(vm);
 	pthread_mutex_init(&a->wait_lock, NULL);
 	pthread_mutex_init(&a->wb_lock, NULL);
@@ -796,7 +803,7 @@ void dz_apf__stats(struct dz_apf *a, struct dz_apf_stats *st)
 
 static void json_cpl(struct dz_json *j, const char *key, const uint64_t *n)
 {
-	static const char *const names[4] = { "ring0", "ring1", "ring2", "ring3" };
+	static const char *const names[4] = {"ring0", "ring1", "ring2", "ring3"};
 
 	dz_json__obj_begin(j, key);
 	for (int i = 0; i < 4; i++)
@@ -837,7 +844,8 @@ void dz_apf__stats_json(struct dz_apf *a, struct dz_json *j)
 	dz_json__obj_end(j);
 	dz_json__obj_begin(j, "sync_waits");
 	dz_json__u64(j, "count", st.sync_waits);
-	dz_json__double(j, "mean_ns", st.sync_waits ? (double)st.sync_wait_ns_sum / st.sync_waits : 0.0);
+	dz_json__double(j, "mean_ns",
+			st.sync_waits ? (double)st.sync_wait_ns_sum / st.sync_waits : 0.0);
 	dz_json__obj_end(j);
 	dz_json__obj_begin(j, "predicate");
 	dz_json__u64(j, "registered", st.pred_registered);

@@ -40,16 +40,16 @@
 #include "stats.h"
 #include "vm.h"
 
-#define DZ_APF_MAX_PINNED	8
+#define DZ_APF_MAX_PINNED 8
 
 struct dz_apf_range {
-	uint64_t start, end;	/* GPA [start, end) */
+	uint64_t start, end; /* GPA [start, end) */
 };
 
 struct dz_apf_config {
 	enum dz_policy_kind policy;
-	uint64_t async_min_wait_ns;	/* adaptive: expected latency below this -> sync */
-	uint32_t token_limit;		/* per vCPU, 0 = DZ_MAX_TOKENS */
+	uint64_t async_min_wait_ns; /* adaptive: expected latency below this -> sync */
+	uint32_t token_limit;	    /* per vCPU, 0 = DZ_MAX_TOKENS */
 	/*
 	 * Pages never poisoned (always served synchronously): guest page tables and
 	 * the code the emulator fetches in ring 0 must not be poisoned (KVM cannot
@@ -57,32 +57,32 @@ struct dz_apf_config {
 	 */
 	struct dz_apf_range pinned[DZ_APF_MAX_PINNED];
 	unsigned int nr_pinned;
-	bool trace;			/* one stderr line per async event */
+	bool trace; /* one stderr line per async event */
 };
 
 struct dz_apf_stats {
-	uint64_t async_by_cpl[4];	/* page-not-present injected, by CPL of the fault */
-	uint64_t sync_by_cpl[4];	/* faults seen on the vCPU and served synchronously */
-	uint64_t sync_reason[DZ__DECIDE_MAX];	/* sync fallbacks by reason (all paths) */
-	uint64_t visible_faults;	/* faults seen on a vCPU thread (SIGBUS or MMIO) */
-	uint64_t rollbacks;		/* ring-0 reads taken back */
-	uint64_t write_behind;		/* retired ring-0 writes kept for a missing page */
+	uint64_t async_by_cpl[4];	      /* page-not-present injected, by CPL of the fault */
+	uint64_t sync_by_cpl[4];	      /* faults seen on the vCPU and served synchronously */
+	uint64_t sync_reason[DZ__DECIDE_MAX]; /* sync fallbacks by reason (all paths) */
+	uint64_t visible_faults;	      /* faults seen on a vCPU thread (SIGBUS or MMIO) */
+	uint64_t rollbacks;		      /* ring-0 reads taken back */
+	uint64_t write_behind;		      /* retired ring-0 writes kept for a missing page */
 	uint64_t write_behind_bytes;
-	uint64_t early_wakes;		/* page arrived before its page-not-present went out */
-	uint64_t page_ready;		/* page-ready interrupts queued */
+	uint64_t early_wakes; /* page arrived before its page-not-present went out */
+	uint64_t page_ready;  /* page-ready interrupts queued */
 	uint64_t acks;
 	uint32_t tokens_outstanding_max;
-	uint64_t ready_latency_ns_sum;	/* page arrived -> page-ready queued */
+	uint64_t ready_latency_ns_sum; /* page arrived -> page-ready queued */
 	uint64_t ready_latency_ns_max;
-	uint64_t roundtrip_ns_sum;	/* page-not-present -> page-ready queued */
-	uint64_t sync_waits;		/* host-side waits of a vCPU for a page */
+	uint64_t roundtrip_ns_sum; /* page-not-present -> page-ready queued */
+	uint64_t sync_waits;	   /* host-side waits of a vCPU for a page */
 	uint64_t sync_wait_ns_sum;
-	uint64_t errors_delivered;	/* lost pages reported to the guest */
-	uint64_t hard_errors;		/* guest died: async fault where it cannot sleep */
+	uint64_t errors_delivered; /* lost pages reported to the guest */
+	uint64_t hard_errors;	   /* guest died: async fault where it cannot sleep */
 	uint64_t pred_evals;
 	uint64_t pred_ns_sum;
 	uint64_t pred_insns_sum;
-	uint64_t pred_registered;	/* successful registrations */
+	uint64_t pred_registered; /* successful registrations */
 	uint64_t pred_rejected;
 };
 

@@ -16,12 +16,12 @@
 
 #include <doze/bpf.h>
 
-#define DZ_PAGE_SHIFT	12
-#define DZ_PAGE_SIZE	(1ULL << DZ_PAGE_SHIFT)
+#define DZ_PAGE_SHIFT 12
+#define DZ_PAGE_SIZE  (1ULL << DZ_PAGE_SHIFT)
 
 struct dz_guestmem {
-	uint8_t *ram;		/* host address of guest-physical 0 */
-	uint64_t size;		/* bytes of guest RAM, from GPA 0 */
+	uint8_t *ram;  /* host address of guest-physical 0 */
+	uint64_t size; /* bytes of guest RAM, from GPA 0 */
 	/*
 	 * true if the 4 KiB page at GPA pfn << 12 may be accessed now. NULL means
 	 * every page is present (fresh boot, no userfaultfd).

@@ -10,28 +10,28 @@
 
 #include "policy.h"
 
-#define RFLAGS_IF	(1ull << 9)
+#define RFLAGS_IF (1ull << 9)
 
 static const char *const kind_names[] = {
-	[DZ_POLICY_SYNC] = "sync",
-	[DZ_POLICY_USER] = "user",
-	[DZ_POLICY_ALWAYS] = "always",
-	[DZ_POLICY_BPF] = "bpf",
+    [DZ_POLICY_SYNC] = "sync",
+    [DZ_POLICY_USER] = "user",
+    [DZ_POLICY_ALWAYS] = "always",
+    [DZ_POLICY_BPF] = "bpf",
 };
 
 static const char *const reason_names[DZ__DECIDE_MAX] = {
-	[DZ_DECIDE_ASYNC] = "async",
-	[DZ_SYNC_POLICY] = "policy_no",
-	[DZ_SYNC_PREDICATE] = "predicate_no",
-	[DZ_SYNC_PRED_ERROR] = "predicate_error",
-	[DZ_SYNC_NOT_INTERRUPTIBLE] = "not_interruptible",
-	[DZ_SYNC_ADAPTIVE] = "adaptive",
-	[DZ_SYNC_TOKEN_LIMIT] = "token_limit",
-	[DZ_SYNC_NOT_ARMED] = "not_armed",
-	[DZ_SYNC_NOT_VISIBLE] = "not_visible",
-	[DZ_SYNC_NOT_VCPU] = "not_vcpu",
-	[DZ_SYNC_PINNED] = "pinned",
-	[DZ_SYNC_NOT_RESTARTABLE] = "not_restartable",
+    [DZ_DECIDE_ASYNC] = "async",
+    [DZ_SYNC_POLICY] = "policy_no",
+    [DZ_SYNC_PREDICATE] = "predicate_no",
+    [DZ_SYNC_PRED_ERROR] = "predicate_error",
+    [DZ_SYNC_NOT_INTERRUPTIBLE] = "not_interruptible",
+    [DZ_SYNC_ADAPTIVE] = "adaptive",
+    [DZ_SYNC_TOKEN_LIMIT] = "token_limit",
+    [DZ_SYNC_NOT_ARMED] = "not_armed",
+    [DZ_SYNC_NOT_VISIBLE] = "not_visible",
+    [DZ_SYNC_NOT_VCPU] = "not_vcpu",
+    [DZ_SYNC_PINNED] = "pinned",
+    [DZ_SYNC_NOT_RESTARTABLE] = "not_restartable",
 };
 
 int dz_policy_kind__parse(const char *s, enum dz_policy_kind *out)
@@ -153,8 +153,8 @@ bool dz_policy__may_async(struct dz_policy *p, const struct dz_fault_env *env,
 }
 
 void dz_pred_ctx__from_kvm(struct dz_pred_ctx *ctx, uint32_t vcpu, const struct kvm_regs *regs,
-			   const struct kvm_sregs *sregs, uint64_t kernel_gs_base, uint64_t fault_gpa,
-			   uint64_t fault_gva, bool gva_valid, uint32_t access)
+			   const struct kvm_sregs *sregs, uint64_t kernel_gs_base,
+			   uint64_t fault_gpa, uint64_t fault_gva, bool gva_valid, uint32_t access)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->vcpu = vcpu;
@@ -201,9 +201,9 @@ static uint64_t mono_ns(void)
 static enum dz_decide_reason run_predicate(struct dz_policy *p, const struct dz_prog *prog,
 					   const struct dz_pred_ctx *ctx)
 {
-	struct dz_run_opts opts = { .ops = p->gm ? &p->ops : NULL };
-	struct dz_run_stats rs = { 0 };
-	struct dz_pred_ctx copy = *ctx;	/* the engine takes a mutable pointer */
+	struct dz_run_opts opts = {.ops = p->gm ? &p->ops : NULL};
+	struct dz_run_stats rs = {0};
+	struct dz_pred_ctx copy = *ctx; /* the engine takes a mutable pointer */
 	uint64_t ret = 0, t0 = mono_ns(), t1;
 	int err;
 

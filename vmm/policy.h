@@ -42,25 +42,25 @@ enum dz_policy_kind {
 /* The outcome of a decision. DZ_DECIDE_ASYNC is the only "yes". */
 enum dz_decide_reason {
 	DZ_DECIDE_ASYNC = 0,
-	DZ_SYNC_POLICY,			/* the policy says no (sync; user at CPL < 3) */
-	DZ_SYNC_PREDICATE,		/* the guest's predicate returned 0 */
-	DZ_SYNC_PRED_ERROR,		/* the predicate failed at run time (budget, helper) */
-	DZ_SYNC_NOT_INTERRUPTIBLE,	/* IF=0 at the fault */
-	DZ_SYNC_ADAPTIVE,		/* the source is faster than --async-min-wait */
-	DZ_SYNC_TOKEN_LIMIT,		/* DZ_TOKENS_MAX tokens outstanding on this vCPU */
-	DZ_SYNC_NOT_ARMED,		/* guest has not enabled APF, or its #VE area is busy */
-	DZ_SYNC_NOT_VISIBLE,		/* the fault never became visible within the grace period */
-	DZ_SYNC_NOT_VCPU,		/* the fault came from a thread that is not a vCPU */
-	DZ_SYNC_PINNED,			/* the page is never made async (kernel image, page tables) */
-	DZ_SYNC_NOT_RESTARTABLE,	/* a ring-0 string instruction: cannot be taken back */
+	DZ_SYNC_POLICY,		   /* the policy says no (sync; user at CPL < 3) */
+	DZ_SYNC_PREDICATE,	   /* the guest's predicate returned 0 */
+	DZ_SYNC_PRED_ERROR,	   /* the predicate failed at run time (budget, helper) */
+	DZ_SYNC_NOT_INTERRUPTIBLE, /* IF=0 at the fault */
+	DZ_SYNC_ADAPTIVE,	   /* the source is faster than --async-min-wait */
+	DZ_SYNC_TOKEN_LIMIT,	   /* DZ_TOKENS_MAX tokens outstanding on this vCPU */
+	DZ_SYNC_NOT_ARMED,	   /* guest has not enabled APF, or its #VE area is busy */
+	DZ_SYNC_NOT_VISIBLE,	   /* the fault never became visible within the grace period */
+	DZ_SYNC_NOT_VCPU,	   /* the fault came from a thread that is not a vCPU */
+	DZ_SYNC_PINNED,		   /* the page is never made async (kernel image, page tables) */
+	DZ_SYNC_NOT_RESTARTABLE,   /* a ring-0 string instruction: cannot be taken back */
 	DZ__DECIDE_MAX,
 };
 
 /* What the VMM knows about the fault and the vCPU besides its registers. */
 struct dz_fault_env {
-	uint64_t expected_latency_ns;	/* source's estimate for this page; 0 = unknown */
-	bool armed;			/* APF enabled by the guest and the #VE area free */
-	bool tokens_available;		/* the vCPU's token table has room */
+	uint64_t expected_latency_ns; /* source's estimate for this page; 0 = unknown */
+	bool armed;		      /* APF enabled by the guest and the #VE area free */
+	bool tokens_available;	      /* the vCPU's token table has room */
 };
 
 struct dz_policy_stats {
@@ -70,19 +70,19 @@ struct dz_policy_stats {
 	uint64_t pred_evals;
 	uint64_t pred_ns_sum;
 	uint64_t pred_insns_sum;
-	uint64_t pred_may_sleep;	/* evaluations that returned 1 */
+	uint64_t pred_may_sleep; /* evaluations that returned 1 */
 };
 
 struct dz_policy {
 	enum dz_policy_kind kind;
 	uint64_t async_min_wait_ns;
-	const struct dz_guestmem *gm;	/* what the predicate's helpers read */
+	const struct dz_guestmem *gm; /* what the predicate's helpers read */
 	struct dz_guest_ops ops;
-	struct dz_prog *pred;		/* atomic pointer; NULL until registered */
-	pthread_mutex_t lock;		/* serialises set_predicate and the retired list */
+	struct dz_prog *pred; /* atomic pointer; NULL until registered */
+	pthread_mutex_t lock; /* serialises set_predicate and the retired list */
 	struct dz_prog **retired;
 	unsigned int nr_retired;
-	struct dz_policy_stats stats;	/* updated with atomics */
+	struct dz_policy_stats stats; /* updated with atomics */
 };
 
 /* "sync" "user" "always" "bpf" -> kind; -EINVAL for anything else. */
@@ -112,8 +112,8 @@ bool dz_policy__may_async(struct dz_policy *p, const struct dz_fault_env *env,
 
 /* Fills the predicate context from KVM's register state and the fault. */
 void dz_pred_ctx__from_kvm(struct dz_pred_ctx *ctx, uint32_t vcpu, const struct kvm_regs *regs,
-			   const struct kvm_sregs *sregs, uint64_t kernel_gs_base, uint64_t fault_gpa,
-			   uint64_t fault_gva, bool gva_valid, uint32_t access);
+			   const struct kvm_sregs *sregs, uint64_t kernel_gs_base,
+			   uint64_t fault_gpa, uint64_t fault_gva, bool gva_valid, uint32_t access);
 
 /* The decision, not counted (the caller may still fall back to sync; see account). */
 enum dz_decide_reason dz_policy__evaluate(struct dz_policy *p, const struct dz_pred_ctx *ctx,

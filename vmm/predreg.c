@@ -12,7 +12,7 @@
 
 #include "predreg.h"
 
-#define VERIFIER_LOG_SIZE	(64u << 10)
+#define VERIFIER_LOG_SIZE (64u << 10)
 
 static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
@@ -67,8 +67,8 @@ static int load(const struct dz_pred_reg *reg, const uint8_t *img, struct dz_pro
 }
 
 /* Checks the block's arguments; *log_ok says whether the log buffer may be written. */
-static int check_block(const struct dz_guestmem *gm, uint64_t reg_gpa, const struct dz_pred_reg *reg,
-		       struct dz_predreg_result *res, bool *log_ok)
+static int check_block(const struct dz_guestmem *gm, uint64_t reg_gpa,
+		       const struct dz_pred_reg *reg, struct dz_predreg_result *res, bool *log_ok)
 {
 	int err;
 
@@ -97,7 +97,8 @@ static int check_block(const struct dz_guestmem *gm, uint64_t reg_gpa, const str
 	if (!err)
 		err = dz_guestmem__check_range(gm, reg->log_gpa, reg->log_size);
 	if (err) {
-		snprintf(res->reason, sizeof(res->reason), "program or log buffer outside guest RAM");
+		snprintf(res->reason, sizeof(res->reason),
+			 "program or log buffer outside guest RAM");
 		return err;
 	}
 	if (overlap(reg->prog_gpa, reg->prog_len, reg->log_gpa, reg->log_size) ||
@@ -127,7 +128,8 @@ int dz_predreg__register(struct dz_policy *p, const struct dz_guestmem *gm, uint
 
 	memset(res, 0, sizeof(*res));
 	if (reg_gpa & 7) {
-		snprintf(res->reason, sizeof(res->reason), "registration block %#llx not 8-byte aligned",
+		snprintf(res->reason, sizeof(res->reason),
+			 "registration block %#llx not 8-byte aligned",
 			 (unsigned long long)reg_gpa);
 		err = -EINVAL;
 		goto out;
@@ -186,9 +188,8 @@ done:
 	{
 		int32_t v = err;
 
-		res->verdict_written =
-			!dz_guestmem__write(gm, reg_gpa + offsetof(struct dz_pred_reg, verdict), &v,
-					    sizeof(v));
+		res->verdict_written = !dz_guestmem__write(
+		    gm, reg_gpa + offsetof(struct dz_pred_reg, verdict), &v, sizeof(v));
 	}
 out:
 	dz_prog__free(prog);

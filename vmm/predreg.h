@@ -15,16 +15,16 @@
 #include "guestmem.h"
 #include "policy.h"
 
-#define DZ_PRED_MAX_IMAGE	(256u << 10)	/* largest program image (ELF or raw) */
-#define DZ_PRED_MAX_LOG		(1u << 20)	/* largest log buffer the guest may name */
+#define DZ_PRED_MAX_IMAGE (256u << 10) /* largest program image (ELF or raw) */
+#define DZ_PRED_MAX_LOG	  (1u << 20)   /* largest log buffer the guest may name */
 
 struct dz_predreg_result {
-	int verdict;		/* 0 accepted, else -errno (also what rdmsr DZ_MSR_PRED returns) */
-	uint32_t insn_cnt;	/* of the loaded program, 0 if it never loaded */
-	bool elf;		/* the image was an ELF object */
-	bool verdict_written;	/* the verdict reached the guest's block */
+	int verdict;	      /* 0 accepted, else -errno (also what rdmsr DZ_MSR_PRED returns) */
+	uint32_t insn_cnt;    /* of the loaded program, 0 if it never loaded */
+	bool elf;	      /* the image was an ELF object */
+	bool verdict_written; /* the verdict reached the guest's block */
 	bool log_written;
-	char reason[160];	/* one line for the host's own log */
+	char reason[160]; /* one line for the host's own log */
 };
 
 /*

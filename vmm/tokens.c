@@ -62,10 +62,10 @@ int dz_tokens__alloc(struct dz_tokens *t, uint64_t pfn, uint32_t *token)
 	if (++t->seq > DZ_TOKEN_SEQ_MAX)
 		t->seq = 1;
 	t->slot[i] = (struct dz_token_slot){
-		.token = (t->seq << 14) | ((t->vcpu & 0xff) << 6) | i,
-		.state = DZ_TOK_PENDING,
-		.pfn = pfn,
-		.t_alloc_ns = mono_ns(),
+	    .token = (t->seq << 14) | ((t->vcpu & 0xff) << 6) | i,
+	    .state = DZ_TOK_PENDING,
+	    .pfn = pfn,
+	    .t_alloc_ns = mono_ns(),
 	};
 	t->used |= 1ull << i;
 	t->outstanding++;

@@ -28,10 +28,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DZ_TOKENS_MAX		64
-#define DZ_TOKEN_SLOT(tok)	((tok) & 63u)
-#define DZ_TOKEN_VCPU(tok)	(((tok) >> 6) & 0xffu)
-#define DZ_TOKEN_SEQ_MAX	((1u << 18) - 1)
+#define DZ_TOKENS_MAX	   64
+#define DZ_TOKEN_SLOT(tok) ((tok)&63u)
+#define DZ_TOKEN_VCPU(tok) (((tok) >> 6) & 0xffu)
+#define DZ_TOKEN_SEQ_MAX   ((1u << 18) - 1)
 
 enum dz_token_state {
 	DZ_TOK_FREE = 0,
@@ -43,36 +43,36 @@ enum dz_token_state {
 
 struct dz_token_slot {
 	uint32_t token;
-	uint8_t state;		/* enum dz_token_state */
-	bool early;		/* page arrived while PENDING */
-	uint64_t pfn;		/* guest page the token waits for */
-	uint64_t t_alloc_ns;	/* CLOCK_MONOTONIC times, for latency stats */
+	uint8_t state;	     /* enum dz_token_state */
+	bool early;	     /* page arrived while PENDING */
+	uint64_t pfn;	     /* guest page the token waits for */
+	uint64_t t_alloc_ns; /* CLOCK_MONOTONIC times, for latency stats */
 	uint64_t t_ready_ns;
 	uint64_t t_taken_ns;
 };
 
 struct dz_tokens_stats {
 	uint64_t allocated;
-	uint64_t early;		/* page arrived before page-not-present was delivered */
-	uint64_t limit_hits;	/* alloc refused: table full */
-	uint64_t ready_delivered;	/* page-ready handed out and ACKed */
+	uint64_t early;		  /* page arrived before page-not-present was delivered */
+	uint64_t limit_hits;	  /* alloc refused: table full */
+	uint64_t ready_delivered; /* page-ready handed out and ACKed */
 	uint64_t acks;
 	uint32_t outstanding_max;
-	uint64_t ready_latency_ns_sum;	/* page arrived -> page-ready handed out */
+	uint64_t ready_latency_ns_sum; /* page arrived -> page-ready handed out */
 	uint64_t ready_latency_ns_max;
-	uint64_t roundtrip_ns_sum;	/* token allocated -> page-ready handed out */
+	uint64_t roundtrip_ns_sum; /* token allocated -> page-ready handed out */
 };
 
 struct dz_tokens {
 	pthread_mutex_t lock;
 	uint32_t vcpu;
-	uint32_t limit;		/* <= DZ_TOKENS_MAX */
+	uint32_t limit; /* <= DZ_TOKENS_MAX */
 	uint32_t seq;
-	uint32_t outstanding;	/* slots not FREE */
-	uint64_t used;		/* bitmap of slots not FREE */
-	uint8_t queue[DZ_TOKENS_MAX];	/* READY slots, FIFO */
+	uint32_t outstanding;	      /* slots not FREE */
+	uint64_t used;		      /* bitmap of slots not FREE */
+	uint8_t queue[DZ_TOKENS_MAX]; /* READY slots, FIFO */
 	uint32_t q_head, q_len;
-	int in_flight;		/* DELIVERED slot awaiting ACK, or -1 */
+	int in_flight; /* DELIVERED slot awaiting ACK, or -1 */
 	struct dz_token_slot slot[DZ_TOKENS_MAX];
 	struct dz_tokens_stats stats;
 };

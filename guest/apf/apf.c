@@ -26,8 +26,8 @@
 #include "kernel.h"
 #include "apf.h"
 
-#define RFLAGS_IF	0x200UL
-#define EFAULT		14
+#define RFLAGS_IF 0x200UL
+#define EFAULT	  14
 
 static struct dz_apf_area apf_area[GUEST_MAX_CPUS] __attribute__((aligned(64)));
 static struct dz_ve_info ve_info[GUEST_MAX_CPUS] __attribute__((aligned(64)));
@@ -88,9 +88,9 @@ static void apf_register(void)
 	 * image, user text, per-CPU areas (GDT, TSS) and kernel stacks. Same
 	 * arithmetic as boot_cpu0() in main.c.
 	 */
-	kheap_end = align_up((u64)__kernel_end, HUGE_SIZE) +
-		    align_up(GUEST_MAX_CPUS * sizeof(struct percpu) + MAX_TASKS * KSTACK_SIZE,
-			     HUGE_SIZE);
+	kheap_end =
+	    align_up((u64)__kernel_end, HUGE_SIZE) +
+	    align_up(GUEST_MAX_CPUS * sizeof(struct percpu) + MAX_TASKS * KSTACK_SIZE, HUGE_SIZE);
 	sync_ranges.nr = 1;
 	sync_ranges.range[0].start = 0;
 	sync_ranges.range[0].end = kheap_end;
@@ -165,10 +165,10 @@ void apf_ipi(void)
 static void __attribute__((noreturn)) hard_error(const struct regs *r, u32 why, u64 token, u64 gpa)
 {
 	static const char *const what[] = {
-		[DZ_HARD_IF_OFF] = "interrupts were off (IF=0)",
-		[DZ_HARD_PREEMPT_OFF] = "preemption was off (preempt_count > 0)",
-		[DZ_HARD_IN_IRQ] = "inside an interrupt/exception handler",
-		[DZ_HARD_NO_TASK] = "no task to put to sleep (idle)",
+	    [DZ_HARD_IF_OFF] = "interrupts were off (IF=0)",
+	    [DZ_HARD_PREEMPT_OFF] = "preemption was off (preempt_count > 0)",
+	    [DZ_HARD_IN_IRQ] = "inside an interrupt/exception handler",
+	    [DZ_HARD_NO_TASK] = "no task to put to sleep (idle)",
 	};
 
 	cli();
@@ -237,9 +237,9 @@ void ve_dispatch(struct regs *r)
 			why = DZ_HARD_NO_TASK;
 		if (why)
 			hard_error(r, why, token, gpa);
-		ve->busy = 0;		/* re-arm before we sleep: other tasks may fault */
+		ve->busy = 0; /* re-arm before we sleep: other tasks may fault */
 		sleep_on_token(token);
-		return;			/* iretq runs the faulting instruction again */
+		return; /* iretq runs the faulting instruction again */
 	}
 	if (reason == DZ_VE_PAGE_LOST) {
 		u32 err = ve->error;

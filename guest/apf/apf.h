@@ -14,11 +14,11 @@ struct apf_extable {
 	u64 fixup;
 };
 
-void apf_init(void);		/* CPU 0, at boot, IF = 0 */
-void apf_arm_cpu(void);		/* every CPU, at boot, IF = 0 */
-void apf_rearm_all(void);	/* after the snapshot point (a restored guest arms again) */
-void apf_ipi(void);		/* from the IPI handler: re-arm if asked to */
-void apf_page_ready(void);	/* from the DZ_VEC_PAGE_READY handler */
+void apf_init(void);	   /* CPU 0, at boot, IF = 0 */
+void apf_arm_cpu(void);	   /* every CPU, at boot, IF = 0 */
+void apf_rearm_all(void);  /* after the snapshot point (a restored guest arms again) */
+void apf_ipi(void);	   /* from the IPI handler: re-arm if asked to */
+void apf_page_ready(void); /* from the DZ_VEC_PAGE_READY handler */
 void ve_dispatch(struct regs *r);
 /* The current ring-3 task was killed by a lost page (the workload accounts for it). */
 void apf_task_killed(void) __attribute__((noreturn));

@@ -40,8 +40,8 @@ static uint64_t rd(uint32_t msr)
 }
 
 static const struct bpf_insn good[] = {
-	BPF_MOV64_IMM(BPF_REG_0, 1),
-	BPF_EXIT_INSN(),
+    BPF_MOV64_IMM(BPF_REG_0, 1),
+    BPF_EXIT_INSN(),
 };
 
 int main(void)
@@ -52,7 +52,7 @@ int main(void)
 
 	a.ram = ram;
 	a.ram_size = RAM_SIZE;
-	a.gm = (struct dz_guestmem){ .ram = ram, .size = RAM_SIZE };
+	a.gm = (struct dz_guestmem){.ram = ram, .size = RAM_SIZE};
 	a.nr = 1;
 	a.v = &v;
 	pthread_mutex_init(&a.wait_lock, NULL);
@@ -80,7 +80,8 @@ int main(void)
 	   "area outside guest RAM: #GP");
 	ok(!atomic_load(&v.armed), "not armed after refused writes");
 	ok(wr(DZ_MSR_KVM_ASYNC_PF_EN, 0x2000 | 1 | 8) && !run.msr.error, "enable accepted");
-	ok(v.en && v.area_gpa == 0x2000 && atomic_load(&v.armed), "armed, area at 0x2000 (#PF mode)");
+	ok(v.en && v.area_gpa == 0x2000 && atomic_load(&v.armed),
+	   "armed, area at 0x2000 (#PF mode)");
 	is_u64(rd(DZ_MSR_KVM_ASYNC_PF_EN), 0x2000 | 1 | 8, "EN reads back");
 
 	ok(wr(DZ_MSR_VE_INFO, 0x2040 | 2 | 1) && run.msr.error, "#VE area with reserved bits: #GP");
@@ -99,8 +100,11 @@ int main(void)
 
 	/* predicate registration */
 	memcpy(ram + 0x4000, good, sizeof(good));
-	*reg = (struct dz_pred_reg){ .prog_gpa = 0x4000, .prog_len = sizeof(good),
-				     .log_gpa = 0x5000, .log_size = 256, .verdict = 99 };
+	*reg = (struct dz_pred_reg){.prog_gpa = 0x4000,
+				    .prog_len = sizeof(good),
+				    .log_gpa = 0x5000,
+				    .log_size = 256,
+				    .verdict = 99};
 	ok(wr(DZ_MSR_PRED, 0x1000) && !run.msr.error, "registration never #GPs");
 	is_int(reg->verdict, 0, "verdict 0 in the block");
 	is_u64(rd(DZ_MSR_PRED), 0, "rdmsr DZ_MSR_PRED: 0");
@@ -113,12 +117,11 @@ int main(void)
 	is_int(atomic_load(&a.pred_rejected), 2, "two refusals counted");
 
 	/* never-async ranges */
-	*sr = (struct dz_sync_ranges){ .nr = 2,
-				       .range = { { 0, 0x10000 }, { 0x80000, 0x90000 } } };
+	*sr = (struct dz_sync_ranges){.nr = 2, .range = {{0, 0x10000}, {0x80000, 0x90000}}};
 	ok(wr(DZ_MSR_SYNC_RANGES, 0x3000) && !run.msr.error, "two never-async ranges");
 	is_u64(rd(DZ_MSR_SYNC_RANGES), 2, "read back: 2 in force");
 	ok(apf__pinned(&a, 0x8000) && apf__pinned(&a, 0x8ffff) && !apf__pinned(&a, 0x90000) &&
-		   !apf__pinned(&a, 0x20000),
+	       !apf__pinned(&a, 0x20000),
 	   "pinned exactly inside the ranges");
 	sr->nr = DZ_SYNC_RANGES_MAX + 1;
 	ok(wr(DZ_MSR_SYNC_RANGES, 0x3000) && run.msr.error, "too many ranges: #GP");

@@ -24,17 +24,19 @@ static bool page_present(void *opaque, uint64_t pfn)
 }
 
 static const struct dz_guestmem gm = {
-	.ram = ram, .size = sizeof(ram), .page_present = page_present,
+    .ram = ram,
+    .size = sizeof(ram),
+    .page_present = page_present,
 };
 
 static struct dz_pred_ctx ctx_at(uint32_t cpl, bool ifl)
 {
-	struct dz_pred_ctx c = { .cpl = cpl, .rflags = 0x2 | (ifl ? IF : 0) };
+	struct dz_pred_ctx c = {.cpl = cpl, .rflags = 0x2 | (ifl ? IF : 0)};
 
 	return c;
 }
 
-static const struct dz_fault_env ok_env = { .armed = true, .tokens_available = true };
+static const struct dz_fault_env ok_env = {.armed = true, .tokens_available = true};
 
 static struct dz_prog *mkprog(const struct bpf_insn *insns, uint32_t cnt)
 {
@@ -42,7 +44,7 @@ static struct dz_prog *mkprog(const struct bpf_insn *insns, uint32_t cnt)
 
 	if (dz_prog__new(insns, cnt, DZ_PROG_PREDICATE, &p))
 		return NULL;
-	p->verified = true;	/* hand-checked here; the verifier has its own tests */
+	p->verified = true; /* hand-checked here; the verifier has its own tests */
 	return p;
 }
 
@@ -67,16 +69,16 @@ static void test_matrix(void)
 		bool ifl;
 		enum dz_decide_reason want;
 	} cases[] = {
-		{ DZ_POLICY_SYNC, 3, true, DZ_SYNC_POLICY },
-		{ DZ_POLICY_SYNC, 0, true, DZ_SYNC_POLICY },
-		{ DZ_POLICY_USER, 3, true, DZ_DECIDE_ASYNC },
-		{ DZ_POLICY_USER, 3, false, DZ_SYNC_NOT_INTERRUPTIBLE },
-		{ DZ_POLICY_USER, 0, true, DZ_SYNC_POLICY },
-		{ DZ_POLICY_USER, 0, false, DZ_SYNC_NOT_INTERRUPTIBLE },
-		{ DZ_POLICY_ALWAYS, 0, true, DZ_DECIDE_ASYNC },
-		{ DZ_POLICY_ALWAYS, 0, false, DZ_SYNC_NOT_INTERRUPTIBLE },
-		{ DZ_POLICY_BPF, 3, true, DZ_DECIDE_ASYNC },	/* no predicate: as user */
-		{ DZ_POLICY_BPF, 0, true, DZ_SYNC_POLICY },
+	    {DZ_POLICY_SYNC, 3, true, DZ_SYNC_POLICY},
+	    {DZ_POLICY_SYNC, 0, true, DZ_SYNC_POLICY},
+	    {DZ_POLICY_USER, 3, true, DZ_DECIDE_ASYNC},
+	    {DZ_POLICY_USER, 3, false, DZ_SYNC_NOT_INTERRUPTIBLE},
+	    {DZ_POLICY_USER, 0, true, DZ_SYNC_POLICY},
+	    {DZ_POLICY_USER, 0, false, DZ_SYNC_NOT_INTERRUPTIBLE},
+	    {DZ_POLICY_ALWAYS, 0, true, DZ_DECIDE_ASYNC},
+	    {DZ_POLICY_ALWAYS, 0, false, DZ_SYNC_NOT_INTERRUPTIBLE},
+	    {DZ_POLICY_BPF, 3, true, DZ_DECIDE_ASYNC}, /* no predicate: as user */
+	    {DZ_POLICY_BPF, 0, true, DZ_SYNC_POLICY},
 	};
 
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -101,7 +103,8 @@ static void test_host_side(void)
 
 	dz_policy__new(DZ_POLICY_ALWAYS, 1000000, &gm, &p);
 	env.expected_latency_ns = 100000;
-	is_int(dz_policy__decide(p, &c, &env), DZ_SYNC_ADAPTIVE, "100us source, 1ms min wait: adaptive");
+	is_int(dz_policy__decide(p, &c, &env), DZ_SYNC_ADAPTIVE,
+	       "100us source, 1ms min wait: adaptive");
 	env.expected_latency_ns = 2000000;
 	is_int(dz_policy__decide(p, &c, &env), DZ_DECIDE_ASYNC, "2ms source: async");
 	env.expected_latency_ns = 0;
@@ -114,12 +117,14 @@ static void test_host_side(void)
 	env.armed = false;
 	is_int(dz_policy__decide(p, &c, &env), DZ_SYNC_NOT_ARMED, "APF not enabled: not_armed");
 	c = ctx_at(0, false);
-	is_int(dz_policy__decide(p, &c, &ok_env), DZ_SYNC_NOT_INTERRUPTIBLE, "IF=0: not_interruptible");
+	is_int(dz_policy__decide(p, &c, &ok_env), DZ_SYNC_NOT_INTERRUPTIBLE,
+	       "IF=0: not_interruptible");
 	dz_policy__count(p, DZ_SYNC_NOT_VISIBLE);
 	dz_policy__get_stats(p, &st);
 	is_int(st.decisions[DZ_DECIDE_ASYNC], 2, "2 async counted");
 	is_int(st.decisions[DZ_SYNC_ADAPTIVE], 1, "1 adaptive counted");
-	is_int(st.decisions[DZ_SYNC_NOT_VISIBLE], 1, "not_visible counted through dz_policy__count");
+	is_int(st.decisions[DZ_SYNC_NOT_VISIBLE], 1,
+	       "not_visible counted through dz_policy__count");
 	is_int(st.async_by_cpl[3], 2, "async faults by ring: 2 at CPL 3");
 	is_int(st.sync_by_cpl[0], 1, "sync faults by ring: 1 at CPL 0");
 	dz_policy__free(p);
@@ -127,9 +132,9 @@ static void test_host_side(void)
 
 static void test_ctx_from_kvm(void)
 {
-	struct kvm_regs r = { .rax = 1, .r15 = 15, .rip = 0xffffffff81000000ull, .rsp = 0x7000,
-			      .rflags = 0x202 };
-	struct kvm_sregs s = { .cr0 = 0x80050033, .cr3 = 0x2000, .cr4 = 0x20, .efer = 0x500 };
+	struct kvm_regs r = {
+	    .rax = 1, .r15 = 15, .rip = 0xffffffff81000000ull, .rsp = 0x7000, .rflags = 0x202};
+	struct kvm_sregs s = {.cr0 = 0x80050033, .cr3 = 0x2000, .cr4 = 0x20, .efer = 0x500};
 	struct dz_pred_ctx c;
 
 	s.cs.selector = 0x2b;
@@ -137,13 +142,13 @@ static void test_ctx_from_kvm(void)
 	s.fs.base = 0x99;
 	dz_pred_ctx__from_kvm(&c, 3, &r, &s, 0xabc, 0x5008, 0x400008, true, DZ_ACCESS_WRITE);
 	ok(c.vcpu == 3 && c.cpl == 3 && c.rax == 1 && c.r15 == 15 && c.rip == r.rip &&
-		   c.rsp == 0x7000 && c.rflags == 0x202,
+	       c.rsp == 0x7000 && c.rflags == 0x202,
 	   "general registers, RIP, RSP, RFLAGS, CPL from CS.RPL");
 	ok(c.cr0 == s.cr0 && c.cr3 == 0x2000 && c.cr4 == 0x20 && c.efer == 0x500 &&
-		   c.gs_base == 0x1234 && c.fs_base == 0x99 && c.kernel_gs_base == 0xabc,
+	       c.gs_base == 0x1234 && c.fs_base == 0x99 && c.kernel_gs_base == 0xabc,
 	   "control registers and segment bases");
 	ok(c.fault_gpa == 0x5008 && c.fault_gva == 0x400008 && c.access == DZ_ACCESS_WRITE &&
-		   c.flags == DZ_PRED_F_GVA_VALID,
+	       c.flags == DZ_PRED_F_GVA_VALID,
 	   "fault address and access");
 	dz_pred_ctx__from_kvm(&c, 0, &r, &s, 0, 0x5008, 0x400008, false, DZ_ACCESS_READ);
 	ok(c.fault_gva == 0 && c.flags == 0, "an unknown GVA reads as 0 without the flag");
@@ -151,43 +156,31 @@ static void test_ctx_from_kvm(void)
 
 /* r0 = (ctx->rax == 42) */
 static const struct bpf_insn prog_rax[] = {
-	BPF_LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_1, offsetof(struct dz_pred_ctx, rax)),
-	BPF_MOV64_IMM(BPF_REG_0, 0),
-	BPF_JMP_IMM(BPF_JNE, BPF_REG_2, 42, 1),
-	BPF_MOV64_IMM(BPF_REG_0, 1),
-	BPF_EXIT_INSN(),
+    BPF_LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_1, offsetof(struct dz_pred_ctx, rax)),
+    BPF_MOV64_IMM(BPF_REG_0, 0),
+    BPF_JMP_IMM(BPF_JNE, BPF_REG_2, 42, 1),
+    BPF_MOV64_IMM(BPF_REG_0, 1),
+    BPF_EXIT_INSN(),
 };
 
 /* u32 v; if (dz_read_gpa(&v, 4, 0x3000)) return 0; return v == 7; */
 static const struct bpf_insn prog_gpa[] = {
-	BPF_MOV64_REG(BPF_REG_1, BPF_REG_10),
-	BPF_ALU64_IMM(BPF_ADD, BPF_REG_1, -8),
-	BPF_ST_MEM(BPF_DW, BPF_REG_10, -8, 0),
-	BPF_MOV64_IMM(BPF_REG_2, 4),
-	BPF_MOV64_IMM(BPF_REG_3, 0x3000),
-	BPF_CALL_HELPER(DZ_HELPER_READ_GPA),
-	BPF_JMP_IMM(BPF_JNE, BPF_REG_0, 0, 4),
-	BPF_LDX_MEM(BPF_W, BPF_REG_2, BPF_REG_10, -8),
-	BPF_MOV64_IMM(BPF_REG_0, 0),
-	BPF_JMP_IMM(BPF_JNE, BPF_REG_2, 7, 1),
-	BPF_MOV64_IMM(BPF_REG_0, 1),
-	BPF_EXIT_INSN(),
+    BPF_MOV64_REG(BPF_REG_1, BPF_REG_10),  BPF_ALU64_IMM(BPF_ADD, BPF_REG_1, -8),
+    BPF_ST_MEM(BPF_DW, BPF_REG_10, -8, 0), BPF_MOV64_IMM(BPF_REG_2, 4),
+    BPF_MOV64_IMM(BPF_REG_3, 0x3000),	   BPF_CALL_HELPER(DZ_HELPER_READ_GPA),
+    BPF_JMP_IMM(BPF_JNE, BPF_REG_0, 0, 4), BPF_LDX_MEM(BPF_W, BPF_REG_2, BPF_REG_10, -8),
+    BPF_MOV64_IMM(BPF_REG_0, 0),	   BPF_JMP_IMM(BPF_JNE, BPF_REG_2, 7, 1),
+    BPF_MOV64_IMM(BPF_REG_0, 1),	   BPF_EXIT_INSN(),
 };
 
 /* u32 pc; dz_read_percpu(&pc, 4, 16) (preempt_count); return ok && pc == 0 */
 static const struct bpf_insn prog_percpu[] = {
-	BPF_MOV64_REG(BPF_REG_1, BPF_REG_10),
-	BPF_ALU64_IMM(BPF_ADD, BPF_REG_1, -8),
-	BPF_ST_MEM(BPF_DW, BPF_REG_10, -8, 0),
-	BPF_MOV64_IMM(BPF_REG_2, 4),
-	BPF_MOV64_IMM(BPF_REG_3, 16),
-	BPF_CALL_HELPER(DZ_HELPER_READ_PERCPU),
-	BPF_JMP_IMM(BPF_JNE, BPF_REG_0, 0, 4),
-	BPF_LDX_MEM(BPF_W, BPF_REG_2, BPF_REG_10, -8),
-	BPF_MOV64_IMM(BPF_REG_0, 0),
-	BPF_JMP_IMM(BPF_JNE, BPF_REG_2, 0, 1),
-	BPF_MOV64_IMM(BPF_REG_0, 1),
-	BPF_EXIT_INSN(),
+    BPF_MOV64_REG(BPF_REG_1, BPF_REG_10),  BPF_ALU64_IMM(BPF_ADD, BPF_REG_1, -8),
+    BPF_ST_MEM(BPF_DW, BPF_REG_10, -8, 0), BPF_MOV64_IMM(BPF_REG_2, 4),
+    BPF_MOV64_IMM(BPF_REG_3, 16),	   BPF_CALL_HELPER(DZ_HELPER_READ_PERCPU),
+    BPF_JMP_IMM(BPF_JNE, BPF_REG_0, 0, 4), BPF_LDX_MEM(BPF_W, BPF_REG_2, BPF_REG_10, -8),
+    BPF_MOV64_IMM(BPF_REG_0, 0),	   BPF_JMP_IMM(BPF_JNE, BPF_REG_2, 0, 1),
+    BPF_MOV64_IMM(BPF_REG_0, 1),	   BPF_EXIT_INSN(),
 };
 
 static void test_bpf(void)

@@ -25,20 +25,20 @@ static bool page_present(void *opaque, uint64_t pfn)
 	return pfn < NPAGES && present[pfn];
 }
 
-static struct dz_guestmem gm = { .size = NPAGES * 4096, .page_present = page_present };
+static struct dz_guestmem gm = {.size = NPAGES * 4096, .page_present = page_present};
 
-#define REG	0x1000
-#define PROG	0x2000
-#define LOG	0x30000
+#define REG  0x1000
+#define PROG 0x2000
+#define LOG  0x30000
 
 static const struct bpf_insn good[] = {
-	BPF_LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, offsetof(struct dz_pred_ctx, cpl)),
-	BPF_EXIT_INSN(),
+    BPF_LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, offsetof(struct dz_pred_ctx, cpl)),
+    BPF_EXIT_INSN(),
 };
 
 static const struct bpf_insn bad[] = {
-	BPF_MOV64_REG(BPF_REG_0, BPF_REG_5),	/* r5 is not initialised */
-	BPF_EXIT_INSN(),
+    BPF_MOV64_REG(BPF_REG_0, BPF_REG_5), /* r5 is not initialised */
+    BPF_EXIT_INSN(),
 };
 
 static struct dz_pred_reg *reg(void)
@@ -52,8 +52,11 @@ static void setup(const void *prog, uint32_t len, uint32_t log_size)
 	for (int i = 0; i < NPAGES; i++)
 		present[i] = true;
 	memcpy(ram + PROG, prog, len);
-	*reg() = (struct dz_pred_reg){ .prog_gpa = PROG, .prog_len = len, .log_gpa = LOG,
-				       .log_size = log_size, .verdict = 12345 };
+	*reg() = (struct dz_pred_reg){.prog_gpa = PROG,
+				      .prog_len = len,
+				      .log_gpa = LOG,
+				      .log_size = log_size,
+				      .verdict = 12345};
 }
 
 static int run(struct dz_policy *p, uint64_t gpa, struct dz_predreg_result *res)
@@ -81,7 +84,8 @@ static void test_reject(struct dz_policy *p)
 	setup(bad, sizeof(bad), 4096);
 	ok(run(p, REG, &res) < 0, "an unsafe program is rejected (%d)", res.verdict);
 	is_int(reg()->verdict, res.verdict, "the rejection's errno is the guest's verdict");
-	ok(ram[LOG] != 0 && memchr(ram + LOG, 0, 4096), "verifier log in the guest buffer, NUL-terminated");
+	ok(ram[LOG] != 0 && memchr(ram + LOG, 0, 4096),
+	   "verifier log in the guest buffer, NUL-terminated");
 	ok(strstr((char *)ram + LOG, "R5") || strstr((char *)ram + LOG, "r5"),
 	   "the log names the uninitialised register");
 	ok(p->pred == before, "the previous predicate stays installed");
@@ -164,7 +168,8 @@ static void test_args(struct dz_policy *p)
 
 	setup("\177ELFjunkjunkjunk", 16, 4096);
 	is_int(run(p, REG, &res), -ENOEXEC, "ELF magic but no valid object: -ENOEXEC");
-	ok(ram[LOG] != 0 && !strchr((char *)ram + LOG, '\n'), "with a one-line reason in the log: %.70s", (char *)ram + LOG);
+	ok(ram[LOG] != 0 && !strchr((char *)ram + LOG, '\n'),
+	   "with a one-line reason in the log: %.70s", (char *)ram + LOG);
 }
 
 static void test_elf(struct dz_policy *p)

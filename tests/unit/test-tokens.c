@@ -96,7 +96,8 @@ static void test_early_and_shared_page(void)
 	dz_tokens__init(&t, 2, 0);
 	dz_tokens__alloc(&t, 7, &a);
 	is_int(dz_tokens__page_arrived(&t, 7, 0), 0, "page arrives while a is pending");
-	is_int(dz_tokens__delivered(&t, a), 1, "delivering a says: page already there, do not inject");
+	is_int(dz_tokens__delivered(&t, a), 1,
+	       "delivering a says: page already there, do not inject");
 	is_int(dz_tokens__outstanding(&t), 0, "a was freed");
 	struct dz_tokens_stats st;
 	dz_tokens__get_stats(&t, &st);
@@ -106,7 +107,8 @@ static void test_early_and_shared_page(void)
 	dz_tokens__alloc(&t, 8, &c);
 	dz_tokens__delivered(&t, b);
 	dz_tokens__delivered(&t, c);
-	is_int(dz_tokens__page_arrived(&t, 8, 0), 2, "two tasks waiting on one page both become ready");
+	is_int(dz_tokens__page_arrived(&t, 8, 0), 2,
+	       "two tasks waiting on one page both become ready");
 	int n = 0;
 	while (dz_tokens__take_ready(&t, &got, 1) == 0) {
 		n++;
@@ -136,7 +138,7 @@ static void *arriver(void *arg)
 static void test_threads(void)
 {
 	struct dz_tokens t;
-	struct race r = { .t = &t };
+	struct race r = {.t = &t};
 	pthread_t th;
 	uint32_t tok, got;
 	int lost = 0, done = 0;

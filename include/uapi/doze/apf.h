@@ -12,11 +12,11 @@
 #include <doze/abi.h>
 
 /* Linux KVM paravirtual APF, mirrored: MSR_KVM_ASYNC_PF_EN bits */
-#define DZ_KVM_ASYNC_PF_ENABLED		(1ULL << 0)
-#define DZ_KVM_ASYNC_PF_SEND_ALWAYS	(1ULL << 1)	/* accepted, ignored: the policy decides */
+#define DZ_KVM_ASYNC_PF_ENABLED		      (1ULL << 0)
+#define DZ_KVM_ASYNC_PF_SEND_ALWAYS	      (1ULL << 1) /* accepted, ignored: the policy decides */
 #define DZ_KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT (1ULL << 2) /* accepted, ignored */
-#define DZ_KVM_ASYNC_PF_DELIVERY_AS_INT	(1ULL << 3)	/* required: page-ready by interrupt */
-#define DZ_KVM_PV_REASON_PAGE_NOT_PRESENT 1		/* dz_apf_area::flags for the #PF mode */
+#define DZ_KVM_ASYNC_PF_DELIVERY_AS_INT	      (1ULL << 3) /* required: page-ready by interrupt */
+#define DZ_KVM_PV_REASON_PAGE_NOT_PRESENT     1		  /* dz_apf_area::flags for the #PF mode */
 
 /*
  * The per-vCPU shared area named by MSR_KVM_ASYNC_PF_EN (64-byte aligned), laid
@@ -40,22 +40,22 @@ struct dz_apf_area {
  * or deliver events through a page the host made visibly missing). VM-wide;
  * the last write wins; nr = 0 clears. rdmsr returns the number in force.
  */
-#define DZ_MSR_SYNC_RANGES	(DZ_MSR_BASE + 5)
-#define DZ_SYNC_RANGES_MAX	8
+#define DZ_MSR_SYNC_RANGES (DZ_MSR_BASE + 5)
+#define DZ_SYNC_RANGES_MAX 8
 
 struct dz_sync_ranges {
 	__u32 nr;
 	__u32 reserved;
 	struct {
-		__u64 start;	/* GPA, inclusive */
-		__u64 end;	/* GPA, exclusive */
+		__u64 start; /* GPA, inclusive */
+		__u64 end;   /* GPA, exclusive */
 	} range[DZ_SYNC_RANGES_MAX];
 };
 
 /* DZ_PORT_PANIC with DZ_PANIC_HARD_ERROR: RCX holds why the context cannot sleep */
-#define DZ_HARD_IF_OFF		1	/* the faulting context had IF = 0 */
-#define DZ_HARD_PREEMPT_OFF	2	/* preempt_count > 0 */
-#define DZ_HARD_IN_IRQ		3	/* inside an interrupt or exception handler */
-#define DZ_HARD_NO_TASK		4	/* no task to put to sleep (idle context) */
+#define DZ_HARD_IF_OFF	    1 /* the faulting context had IF = 0 */
+#define DZ_HARD_PREEMPT_OFF 2 /* preempt_count > 0 */
+#define DZ_HARD_IN_IRQ	    3 /* inside an interrupt or exception handler */
+#define DZ_HARD_NO_TASK	    4 /* no task to put to sleep (idle context) */
 
 #endif /* _UAPI_DOZE_APF_H */
