@@ -137,8 +137,12 @@ int main(void)
 	   "first client still served");
 
 	/* Garbage: the server hangs up on that client only. */
-	if (send(fd2, "GET / HTTP/1.0\r\n\r\n\r\n\r\n", 24, MSG_NOSIGNAL) != 24)
-		diag("short send");
+	{
+		char junk[24] = "GET / HTTP/1.0\r\n\r\n";
+
+		if (send(fd2, junk, sizeof(junk), MSG_NOSIGNAL) != (ssize_t)sizeof(junk))
+			diag("short send");
+	}
 	ok(recv(fd2, buf, 16, 0) == 0, "bad magic: connection closed");
 	close(fd2);
 	send_req(fd, 79, 9, 1);
