@@ -4,7 +4,8 @@
 BENCH_TARGETS += bench-suite
 BENCH_PRESET := $(if $(BENCH_FULL),full,default)
 BENCH_MICRO_ARGS = --micro 'bpf=$(O)/bench/bpf/bench-bpf $(O)/guest/pred.bpf.o' \
-		   --micro 'kbpf=$(O)/bench/micro/kbpf' --micro 'fault-rt=$(O)/bench/micro/fault-rt'
+		   --micro 'kbpf=$(O)/bench/micro/kbpf' --micro 'fault-rt=$(O)/bench/micro/fault-rt' \
+		   --micro 'ring0=bench/suite/ring0-split --doze $(DOZE)'
 
 # After every other bench target (never two benchmarks at once on a 2-core
 # machine); this file is included after bench/{bpf,micro,restore}/build.mk.
