@@ -34,6 +34,16 @@ int hx_wrmsr(u32 msr, u64 val);
 int hx_rdmsr(u32 msr, u64 *val);
 void hx_gp(void);
 extern u64 hx_gp_orig, hx_gp_count;
+void hx_ve(void);
+void hx_pr(void);
+#define HX_LOG	1024
+struct ve_rec {
+	u32 reason, busy;
+	u64 token, gpa;
+};
+extern struct ve_rec hx_ve_log[HX_LOG];
+extern u32 hx_pr_log[HX_LOG];
+extern u64 hx_ve_area, hx_apf_area, hx_ve_n, hx_pr_n, hx_ve_rearm;
 
 #define MSR_APF_EN	0x4b564d02
 #define MSR_APF_INT	0x4b564d06
@@ -101,21 +111,32 @@ static void expect_ok(const char *name, u32 msr, u64 val)
 	result(name, r == 0, "wrmsr %lx raised #GP (want accepted)", val, 0);
 }
 
-static void install_gp_hook(void)
+static u16 *idt_entry(int vec)
 {
 	struct {
 		u16 limit;
 		u64 base;
 	} __attribute__((packed)) idtr;
-	u16 *e;
-	u64 h = (u64)hx_gp;
 
 	__asm__ volatile("sidt %0" : "=m"(idtr));
-	e = (u16 *)(idtr.base + 16 * 13);
-	hx_gp_orig = (u64)e[0] | (u64)e[3] << 16 | (u64)*(u32 *)(e + 4) << 32;
+	return (u16 *)(idtr.base + 16 * vec);
+}
+
+/* Points IDT vector @vec at @h; returns the previous handler. */
+static u64 idt_swap(int vec, u64 h)
+{
+	u16 *e = idt_entry(vec);
+	u64 old = (u64)e[0] | (u64)e[3] << 16 | (u64)*(u32 *)(e + 4) << 32;
+
 	e[0] = (u16)h;
 	e[3] = (u16)(h >> 16);
 	*(u32 *)(e + 4) = (u32)(h >> 32);
+	return old;
+}
+
+static void install_gp_hook(void)
+{
+	hx_gp_orig = idt_swap(13, (u64)hx_gp);
 }
 
 static void emit_prog(struct insn *p, u32 n, u64 gpa_prog, u32 len, u64 gpa_log, u32 log_size)
@@ -496,6 +517,168 @@ static void probe_cold(bool restored)
 	       "block verdict %ld", (u64)(s64)cold_reg.verdict, 0);
 }
 
+/* ---- asynchronous delivery, handled by a guest that plays by none of the rules ---- */
+
+#define COLD_PAGES	512	/* 2 MiB at ram - 4 MiB: written before the snapshot only */
+static u64 cold;
+
+static u64 cold_word(u64 i)
+{
+	return 0x5a5a000000000000UL ^ (i * 0x9e3779b97f4a7c15UL);
+}
+
+static void cold_fill(void)
+{
+	cold = ram - (4UL << 20);
+	for (u64 i = 0; i < COLD_PAGES; i++)
+		*(volatile u64 *)(cold + i * 4096 + (i % 512) * 8) = cold_word(i);
+}
+
+/* Reads pages [from, to) of the cold region with IF = 1 (faults may go async);
+ * returns how many read back wrong. */
+static u32 cold_touch(u64 from, u64 to, bool noise)
+{
+	u32 bad = 0;
+
+	for (u64 i = from; i < to; i++) {
+		u64 v;
+
+		__asm__ volatile("sti");
+		v = *(volatile u64 *)(cold + i * 4096 + (i % 512) * 8);
+		__asm__ volatile("cli");
+		bad += v != cold_word(i);
+		if (noise && (i & 15) == 0) {
+			hx_wrmsr(MSR_APF_ACK, 1);		/* a token we never got */
+			hx_wrmsr(DZ_MSR_PAGE_READY_ACK, 1);
+		}
+		if (noise && (i & 31) == 0)
+			do_register((u64)&reg);			/* re-register mid-flight */
+	}
+	return bad;
+}
+
+static void wait_ticks(u32 n)
+{
+	for (u32 i = 0; i < n; i++)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+static bool token_seen(u32 t)
+{
+	for (u64 i = 0; i < hx_ve_n && i < HX_LOG; i++)
+		if ((u32)hx_ve_log[i].token == t)
+			return true;
+	return false;
+}
+
+static void probes_async(void)
+{
+	struct dz_ve_info *ve = (void *)(areas + 64);
+	struct dz_apf_area *apf = (void *)areas;
+	u64 old_ve, old_pr, n_first, bad_rec = 0, bad_pr = 0;
+	u32 bad;
+
+	/* only the cold region may go asynchronous */
+	ranges.nr = 2;
+	ranges.range[0].start = 0;
+	ranges.range[0].end = cold;
+	ranges.range[1].start = cold + COLD_PAGES * 4096;
+	ranges.range[1].end = ram;
+	expect_ok("async: never-async everywhere but the test region", DZ_MSR_SYNC_RANGES, (u64)&ranges);
+	old_ve = idt_swap(DZ_VEC_VE, (u64)hx_ve);
+	old_pr = idt_swap(DZ_VEC_PAGE_READY, (u64)hx_pr);
+	hx_ve_area = (u64)ve;
+	hx_apf_area = (u64)apf;
+	hx_ve_rearm = 0;
+	hx_wrmsr(MSR_APF_INT, DZ_VEC_PAGE_READY);
+	expect_ok("async: APF armed", MSR_APF_EN, (u64)apf | APF_EN_ON | APF_EN_INT);
+	expect_ok("async: #VE armed", DZ_MSR_VE_INFO, (u64)ve | DZ_VE_ENABLE);
+	{
+		/* "may sleep": always (under --policy bpf every fault with IF = 1 is async) */
+		static const struct insn ret1[] = { { 0xb7, 0x00, 0, 1 }, { 0x95, 0, 0, 0 } };
+
+		set_prog(2, ret1);
+		emit_prog(prog, 2, (u64)prog, 16, (u64)logbuf, 64);
+		expect_verdict("async: predicate r0 = 1 accepted", (u64)&reg, 0);
+	}
+
+	/* A: the handler never re-arms: the host must not write the area again */
+	bad = cold_touch(0, 64, false);
+	n_first = hx_ve_n;
+	result("async: #VE area left busy: at most one #VE", n_first <= 1, "%lu #VE", n_first, 0);
+	result("async: every page read back right (A)", bad == 0, "%u wrong", bad, 0);
+	if (!n_first)
+		printk("hostile: info: no #VE delivered (this policy keeps ring-0 faults synchronous)\n");
+
+	/* B: re-arm at once, never sleep, ACK tokens never given, re-register in flight */
+	ve->busy = 0;
+	hx_ve_rearm = 1;
+	bad = cold_touch(64, 256, true);
+	wait_ticks(20);
+	result("async: every page read back right (B)", bad == 0, "%u wrong", bad, 0);
+	for (u64 i = 0; i < hx_ve_n && i < HX_LOG; i++) {
+		struct ve_rec *r = &hx_ve_log[i];
+		u64 page = r->gpa & ~0xfffUL;
+
+		if (r->reason != DZ_VE_PAGE_NOT_PRESENT || r->busy != DZ_VE_BUSY || !r->token ||
+		    r->token >= 0xffffffffUL || page < cold || page >= cold + COLD_PAGES * 4096)
+			bad_rec++;
+	}
+	result("async: every #VE names a token and a page of the region touched", bad_rec == 0,
+	       "%lu bad records of %lu", bad_rec, hx_ve_n);
+	for (u64 i = 0; i < hx_pr_n && i < HX_LOG; i++)
+		if (hx_pr_log[i] != 0xffffffffU && !token_seen(hx_pr_log[i]))
+			bad_pr++;
+	result("async: every page-ready carries a token the guest was given", bad_pr == 0,
+	       "%lu unknown of %lu", bad_pr, hx_pr_n);
+	printk("hostile: info: %lu #VE, %lu page-ready\n", hx_ve_n, hx_pr_n);
+
+	/* C: turn APF off with tokens outstanding, then on again at another area */
+	__asm__ volatile("sti");
+	(void)*(volatile u64 *)(cold + 256 * 4096 + 256 * 8);
+	__asm__ volatile("cli");
+	expect_ok("async: APF off with faults in flight", MSR_APF_EN, 0);
+	wait_ticks(5);
+	hx_apf_area = (u64)areas + 128;
+	expect_ok("async: APF on again at another area", MSR_APF_EN,
+		  ((u64)areas + 128) | APF_EN_ON | APF_EN_INT);
+	bad = cold_touch(257, 320, false);
+	wait_ticks(10);
+	result("async: every page read back right (C)", bad == 0, "%u wrong", bad, 0);
+
+	/* D: the #VE area in a page of the region nobody touched yet */
+	hx_ve_area = cold + 511 * 4096 + 64;
+	expect_ok("async: #VE area moved into a page not fetched yet", DZ_MSR_VE_INFO,
+		  hx_ve_area | DZ_VE_ENABLE);
+	bad = cold_touch(320, 400, true);
+	wait_ticks(10);
+	result("async: every page read back right (D)", bad == 0, "%u wrong", bad, 0);
+	result("async: the moved area did not clobber the page's data",
+	       *(volatile u64 *)(cold + 511 * 4096 + 511 * 8) == cold_word(511), "%lx%lu",
+	       *(volatile u64 *)(cold + 511 * 4096 + 511 * 8), 0);
+
+	/* E: page-ready pending while the guest keeps IF = 0 and touches more memory */
+	__asm__ volatile("sti");
+	(void)*(volatile u64 *)(cold + 400 * 4096 + 400 * 8);
+	__asm__ volatile("cli");
+	bad = 0;
+	for (u64 i = 401; i < 480; i++)
+		bad += *(volatile u64 *)(cold + i * 4096 + (i % 512) * 8) != cold_word(i);
+	wait_ticks(5);
+	result("async: pages touched with IF = 0 while page-ready is pending read back right",
+	       bad == 0, "%u wrong", bad, 0);
+
+	hx_wrmsr(MSR_APF_EN, 0);
+	hx_wrmsr(DZ_MSR_VE_INFO, 0);
+	wait_ticks(2);
+	idt_swap(DZ_VEC_VE, old_ve);
+	idt_swap(DZ_VEC_PAGE_READY, old_pr);
+	ranges.nr = 1;
+	ranges.range[0].start = 0;
+	ranges.range[0].end = ram;
+	hx_wrmsr(DZ_MSR_SYNC_RANGES, (u64)&ranges);
+}
+
 void hostile_main(void) __attribute__((noreturn));
 void hostile_main(void)
 {
@@ -511,6 +694,7 @@ void hostile_main(void)
 	cold_reg = (struct dz_pred_reg){ .prog_gpa = (u64)cold_prog, .prog_len = sizeof(cold_prog),
 					 .log_gpa = (u64)cold_log, .log_size = sizeof(cold_log),
 					 .verdict = 12345 };
+	cold_fill();
 	printk("hostile: snapshot point\n");
 	/* With --snapshot the run ends here; a restored guest continues below. */
 	outl(DZ_PORT_SNAPSHOT, DZ_SNAPSHOT_REQUEST);
@@ -522,6 +706,7 @@ void hostile_main(void)
 		probes_no_abi();
 	} else {
 		probe_cold(restored);
+		probes_async();
 		probes_msrs();
 		probes_pred();
 		probes_overlap();
