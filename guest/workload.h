@@ -29,7 +29,7 @@ enum wl_kind { WL_SCAN, WL_SYSCALL, WL_ATOMIC, WL_NR_KINDS };
 
 #define RECORD_WORDS	8	/* 64-byte record */
 #define CHUNK_PAGES	64	/* pages per system call */
-#define PROGRESS_PAGES	256	/* pages per progress report */
+#define PROGRESS_PAGES	64	/* pages per progress report (a system call each: ~20 ring-0 insns) */
 
 struct uarg {
 	u32 id, cpu, kind, is_leader;

@@ -1,8 +1,10 @@
-# How long a vCPU-side fault waited for its page, as a cumulative distribution
-# (quantiles from the stats' wait histogram), per policy.
+# How long the faults that stalled a vCPU waited for their page (the fault
+# service's histogram: userfaultfd event -> page installed), as a cumulative
+# distribution per policy; the legend says how many such faults there were
+# (asynchronous faults do not stall the vCPU and are not in it).
 load "bench/plot/common.gpi"
 set output outdir."/bench-fault-cdf.png"
-set multiplot layout 2,1 title "fault wait CDF (file source, 1 ms per page, 1 vCPU, repetition 1)"
+set multiplot layout 2,1 title "waits of the faults that stalled the vCPU (policy:count; file source, 1 ms per page, 1 vCPU, repetition 1)"
 set xlabel "fault wait (µs)"
 set ylabel "fraction of faults"
 set logscale x
