@@ -156,8 +156,13 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 		x->accept = code == 206 || (code == 200 && r->page == 0);
 		x->decided = true;
 	}
-	if (!x->accept)
-		return len;
+	if (!x->accept) {
+		long code = 0;
+
+		/* A server that ignores Range would send the whole object: stop now. */
+		curl_easy_getinfo(r->bpriv, CURLINFO_RESPONSE_CODE, &code);
+		return code == 200 ? 0 : len;
+	}
 	if (len > cap) {
 		memcpy((char *)r->buf + r->received, ptr, cap);
 		r->received += cap;
@@ -297,6 +302,12 @@ static void done(struct dz_source *src, struct http_src *h, CURLMsg *m)
 	/* A 200 with the whole object ends in a write error once we have our bytes. */
 	if (c == CURLE_WRITE_ERROR && r->received == (size_t)r->npages * DZ_SRC_PAGE_SIZE)
 		c = CURLE_OK;
+	if (code == 200 && r->page != 0) {
+		dz_src__set_error(src, "%s: the server ignores Range requests (HTTP 200 for page %llu)",
+				  src->uri, (unsigned long long)r->page);
+		fail(src, r, -EIO);
+		return;
+	}
 	if (c != CURLE_OK) {
 		retry_later(src, h, r, why);
 		return;
