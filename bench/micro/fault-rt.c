@@ -18,9 +18,12 @@
  *   poison/MMIO  the same in ring 0: KVM_EXIT_MMIO with the GPA; the vCPU
  *                thread copies the page and completes the read with its bytes
  *
- * First and last, what one guest instruction costs in ring 0 (emulated on this
- * machine kind) and in ring 3 (native). Each path in ring 3 and ring 0 where it exists; best and median of several
- * rounds of 512 faults, in microseconds per fault. Root only.
+ * First the cost of one vCPU ioctl (KVM_GET_REGS / KVM_GET_SREGS: the host
+ * side pays it for every register access of the async path), then what one
+ * guest instruction costs in ring 0 (emulated on this machine kind) and, at
+ * the end, in ring 3 (native). Each path in ring 3 and ring 0 where it
+ * exists; best and median of several rounds of 512 faults, in microseconds
+ * per fault. Root only.
  *
  * usage: fault-rt [ROUNDS]
  */
@@ -363,6 +366,22 @@ int main(int argc, char **argv)
 	vcpu_tid = syscall(SYS_gettid);
 	pthread_create(&th, NULL, service, NULL);
 
+	/* What the host side pays per vCPU ioctl (every one loads the vCPU). */
+	{
+		struct kvm_regs r;
+		struct kvm_sregs sr;
+		double t0 = now_us();
+		int n = 20000;
+
+		for (int i = 0; i < n; i++)
+			ioctl(vcpu, KVM_GET_REGS, &r);
+		printf("vCPU ioctl  KVM_GET_REGS   %8.2f us\n", (now_us() - t0) / n);
+		t0 = now_us();
+		for (int i = 0; i < n; i++)
+			ioctl(vcpu, KVM_GET_SREGS, &sr);
+		printf("vCPU ioctl  KVM_GET_SREGS  %8.2f us\n", (now_us() - t0) / n);
+		fflush(stdout);
+	}
 	/* What one guest instruction costs in each ring (ring 0 is emulated here). */
 	printf("guest instruction  ring 0  %8.3f us (dec/jnz loop, 2 x 20000 instructions)\n",
 	       insn_ns(0, 20000) / 1e3);
