@@ -103,9 +103,13 @@ static void wr_pred(struct apf_vcpu *v, uint64_t data)
 		atomic_fetch_add(&a->pred_rejected, 1);
 	else
 		atomic_fetch_add(&a->pred_registered, 1);
-	if (a->cfg.trace || res.verdict)
-		fprintf(stderr, "doze: vCPU %d: predicate registration: %s (verdict %d)\n", v->idx,
-			res.reason, res.verdict);
+	/* a guest can register in a loop: log the first refusals only (all are counted) */
+	if (a->cfg.trace || (res.verdict && atomic_load(&a->pred_rejected) <= 5))
+		fprintf(stderr, "doze: vCPU %d: predicate registration: %s (verdict %d)%s\n", v->idx,
+			res.reason, res.verdict,
+			res.verdict && atomic_load(&a->pred_rejected) == 5 && !a->cfg.trace
+				? "; further refusals are counted, not logged"
+				: "");
 }
 
 static int wr_sync_ranges(struct apf_vcpu *v, uint64_t gpa)
