@@ -9,7 +9,9 @@ if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as roo
 if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
 . "$DZ_SRC/tests/lib/json.sh"
 T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
+PS_PID=
+cleanup() { [ -n "$PS_PID" ] && kill "$PS_PID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
 n=0
 ok() { n=$((n+1)); echo "ok $n - $1"; }
 nok() { n=$((n+1)); echo "not ok $n - $1"; sed 's/^/#   /' "$T/out" | tail -5; }
@@ -47,4 +49,13 @@ for p in sync user bpf; do
 	jcmp "corrupt kbuf page, $p: the page is lost (checksum)" pages.lost -ge 1
 	jcmp "corrupt kbuf page, $p: one error delivered" async.errors_delivered -ge 1
 done
+# A page server that refuses the pages past the end of its (truncated) file.
+"$DOZE" pageserver "$T/s-trunc.mem" --listen 127.0.0.1:0 --port-file "$T/ps" --quiet &
+PS_PID=$!
+w=0; while [ ! -s "$T/ps" ] && [ $w -lt 50 ]; do sleep 0.1; w=$((w+1)); done
+fails "page server refuses pages, bpf: exits non-zero (a task was killed)" restore "$T/s.state" \
+	--source "tcp://$(cat "$T/ps")" --policy bpf --stats-json "$T/st.json"
+has "page server refuses pages: the task got a SIGBUS report" "task 1 killed: SIGBUS"
+has "page server refuses pages: the other task finished" "all 2 tasks done (1 killed, 0 saw -EFAULT)"
+has "page server refuses pages: doze names the lost page and the source" "page at GPA 0x[0-9a-f]* lost.*tcp://"
 echo "1..$n"
