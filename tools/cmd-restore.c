@@ -43,6 +43,8 @@ static void usage(FILE *f)
 		"  --async-min-wait DUR  wait synchronously when the source expects the page\n"
 		"                        sooner than DUR (e.g. 500us, 2ms; default 0)\n"
 		"  --async-trace         one stderr line per page-not-present / page-ready\n"
+		"  --async-delivery ve|pf  page-not-present as doze's #VE (default) or only as\n"
+		"                        Linux's #PF with CR2 = token (the Linux-compatible ABI)\n"
 		"  --prefetch on|off     stream the pages nobody asked for yet (default on)\n"
 		"  --prefetch-window N   pages in flight for prefetch (default 64)\n"
 		"  --stats-json FILE     write restore statistics as JSON\n"
@@ -101,6 +103,7 @@ int cmd_restore(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "async-min-wait", required_argument, NULL, 'A' },
 		{ "async-trace", no_argument, NULL, 'a' },
+		{ "async-delivery", required_argument, NULL, 'D' },
 		{ "prefetch", required_argument, NULL, 'p' },
 		{ "prefetch-window", required_argument, NULL, 'W' },
 		{ "stats-json", required_argument, NULL, 'j' },
@@ -145,6 +148,14 @@ int cmd_restore(int argc, char **argv)
 			break;
 		case 'a':
 			o.async_trace = true;
+			break;
+		case 'D':
+			if (strcmp(optarg, "ve") && strcmp(optarg, "pf")) {
+				fprintf(stderr, "doze restore: --async-delivery wants ve or pf, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.async_pf = !strcmp(optarg, "pf");
 			break;
 		case 'p':
 			if (!strcmp(optarg, "on"))

@@ -49,8 +49,8 @@ static int wr_ve(struct apf_vcpu *v, uint64_t data)
 {
 	uint64_t gpa = data & ~0x3fULL;
 
-	if (data & 0x3e)
-		return -EINVAL;
+	if (data & 0x3e || v->a->cfg.pf_delivery)
+		return -EINVAL; /* reserved bits, or #VE not offered (--async-delivery pf) */
 	if (!(data & DZ_VE_ENABLE)) {
 		v->msr_ve = data;
 		v->ve = false;
@@ -195,7 +195,8 @@ int apf__on_msr(struct apf_vcpu *v, struct kvm_run *run)
 		if (wr)
 			err = -EINVAL;
 		else
-			run->msr.data = DZ_CPUID_F_PORTS | DZ_CPUID_F_VE | DZ_CPUID_F_PRED;
+			run->msr.data = DZ_CPUID_F_PORTS | DZ_CPUID_F_PRED |
+					(v->a->cfg.pf_delivery ? 0 : DZ_CPUID_F_VE);
 		break;
 	default:
 		return 0;

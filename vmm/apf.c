@@ -715,7 +715,8 @@ int dz_apf__create(struct vm *vm, const struct dz_apf_config *cfg, struct dz_apf
 		dz_tokens__init(&v->tokens, i, cfg->token_limit);
 	}
 	/* CPUID 0x40000101 tells the guest #VE delivery and predicates are offered */
-	err = vm__set_doze_features(vm, DZ_CPUID_F_PORTS | DZ_CPUID_F_VE | DZ_CPUID_F_PRED);
+	err = vm__set_doze_features(vm, DZ_CPUID_F_PORTS | DZ_CPUID_F_PRED |
+					    (cfg->pf_delivery ? 0 : DZ_CPUID_F_VE));
 	if (err)
 		goto fail;
 	if (sigaction(SIGBUS, &sa, NULL)) {

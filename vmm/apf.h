@@ -57,7 +57,8 @@ struct dz_apf_config {
 	 */
 	struct dz_apf_range pinned[DZ_APF_MAX_PINNED];
 	unsigned int nr_pinned;
-	bool trace; /* one stderr line per async event */
+	bool trace;	    /* one stderr line per async event */
+	bool pf_delivery;   /* offer only Linux's #PF delivery (CR2 = token), no #VE */
 };
 
 struct dz_apf_stats {

@@ -219,7 +219,8 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	struct dz_source *src = NULL;
 	struct dz_faultsvc_hooks hooks = { .opaque = &r, .lost = on_lost };
 	struct dz_apf_config ac = { .async_min_wait_ns = o->async_min_wait_ns,
-				    .trace = o->async_trace };
+				    .trace = o->async_trace,
+				    .pf_delivery = o->async_pf };
 	struct vm_hooks vh;
 	struct dz_faultsvc_config fc = { 0 };
 	struct vm_config vc = { 0 };

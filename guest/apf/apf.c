@@ -35,6 +35,7 @@ static struct dz_pred_reg pred_reg __attribute__((aligned(64)));
 static char pred_log[2048];
 static struct dz_sync_ranges sync_ranges __attribute__((aligned(64)));
 static bool apf_available;
+static bool use_ve; /* #VE delivery; else Linux's #PF with CR2 = token */
 
 /* guest/apf/pred.S */
 extern const u8 dz_pred_obj[], dz_pred_obj_end[];
@@ -73,7 +74,8 @@ void apf_arm_cpu(void)
 	wrmsr(DZ_MSR_KVM_ASYNC_PF_INT, DZ_VEC_PAGE_READY);
 	wrmsr(DZ_MSR_KVM_ASYNC_PF_EN,
 	      (u64)&apf_area[cpu] | DZ_KVM_ASYNC_PF_ENABLED | DZ_KVM_ASYNC_PF_DELIVERY_AS_INT);
-	wrmsr(DZ_MSR_VE_INFO, (u64)&ve_info[cpu] | DZ_VE_ENABLE);
+	if (use_ve)
+		wrmsr(DZ_MSR_VE_INFO, (u64)&ve_info[cpu] | DZ_VE_ENABLE);
 }
 
 /* VM-wide registrations: the never-async ranges and the predicate. */
@@ -109,8 +111,11 @@ static void apf_register(void)
 
 static bool detect(void)
 {
-	apf_available = (rdmsr(DZ_MSR_FEATURES) & (DZ_CPUID_F_VE | DZ_CPUID_F_PRED)) ==
-			(DZ_CPUID_F_VE | DZ_CPUID_F_PRED);
+	u64 f = rdmsr(DZ_MSR_FEATURES);
+
+	/* predicate registration is doze's; #VE is optional (else the Linux #PF mode) */
+	apf_available = f & DZ_CPUID_F_PRED;
+	use_ve = f & DZ_CPUID_F_VE;
 	return apf_available;
 }
 
@@ -122,8 +127,9 @@ void apf_init(void)
 		return;
 	}
 	apf_register();
-	printk("apf: #VE page-not-present armed, predicate %s (%lu bytes)\n",
-	       pred_reg.verdict ? "REJECTED" : "registered", (u64)pred_reg.prog_len);
+	printk("apf: %s page-not-present armed, predicate %s (%lu bytes)\n",
+	       use_ve ? "#VE" : "Linux-compatible #PF", pred_reg.verdict ? "REJECTED" : "registered",
+	       (u64)pred_reg.prog_len);
 }
 
 /*
@@ -218,23 +224,29 @@ static void lost_page(struct regs *r, u64 gpa, u32 err)
 
 /* ---- #VE ---- */
 
+/* Why the interrupted context cannot sleep, 0 if it can. */
+static u32 cannot_sleep(const struct regs *r, const struct percpu *pc)
+{
+	if (!(r->rflags & RFLAGS_IF))
+		return DZ_HARD_IF_OFF;
+	if (pc->preempt_count)
+		return DZ_HARD_PREEMPT_OFF;
+	if (pc->irq_depth)
+		return DZ_HARD_IN_IRQ;
+	if (pc->current == pc->idle)
+		return DZ_HARD_NO_TASK;
+	return 0;
+}
+
 void ve_dispatch(struct regs *r)
 {
 	struct percpu *pc = this_cpu();
 	struct dz_ve_info *ve = &ve_info[pc->cpu];
-	u32 reason = ve->reason;
+	u32 reason = ve->reason, why;
 	u64 token = ve->token, gpa = ve->gpa;
-	u32 why = 0;
 
 	if (reason == DZ_VE_PAGE_NOT_PRESENT) {
-		if (!(r->rflags & RFLAGS_IF))
-			why = DZ_HARD_IF_OFF;
-		else if (pc->preempt_count)
-			why = DZ_HARD_PREEMPT_OFF;
-		else if (pc->irq_depth)
-			why = DZ_HARD_IN_IRQ;
-		else if (pc->current == pc->idle)
-			why = DZ_HARD_NO_TASK;
+		why = cannot_sleep(r, pc);
 		if (why)
 			hard_error(r, why, token, gpa);
 		ve->busy = 0; /* re-arm before we sleep: other tasks may fault */
@@ -249,6 +261,28 @@ void ve_dispatch(struct regs *r)
 		return;
 	}
 	die(DZ_VEC_VE, r);
+}
+
+/*
+ * Linux-compatible mode (no #VE): "page not present" is a #PF with CR2 = token
+ * and the APF area's flags = 1, which we clear. False for a genuine #PF.
+ */
+bool apf_page_fault(struct regs *r)
+{
+	struct percpu *pc = this_cpu();
+	struct dz_apf_area *a = &apf_area[pc->cpu];
+	u64 token;
+	u32 why;
+
+	if (a->flags != DZ_KVM_PV_REASON_PAGE_NOT_PRESENT)
+		return false;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(token));
+	a->flags = 0;
+	why = cannot_sleep(r, pc);
+	if (why)
+		hard_error(r, why, token, 0);
+	sleep_on_token(token);
+	return true;
 }
 
 /* ---- page ready (IRQ, IF was 1) ---- */

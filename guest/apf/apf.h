@@ -20,6 +20,7 @@ void apf_rearm_all(void);  /* after the snapshot point (a restored guest arms ag
 void apf_ipi(void);	   /* from the IPI handler: re-arm if asked to */
 void apf_page_ready(void); /* from the DZ_VEC_PAGE_READY handler */
 void ve_dispatch(struct regs *r);
+bool apf_page_fault(struct regs *r);	/* #PF: async page-not-present (Linux mode) handled */
 /* The current ring-3 task was killed by a lost page (the workload accounts for it). */
 void apf_task_killed(void) __attribute__((noreturn));
 

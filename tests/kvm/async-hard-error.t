@@ -45,4 +45,9 @@ has "always: ... the RIP" "RIP 0x[0-9a-f]"
 has "always: ... the CPL" "CPL 0"
 has "always: ... the policy" "policy 'always'"
 jcmp "always: stats count the hard error" async.hard_errors -eq 1
+
+fails "atomic under always, #PF delivery: exits non-zero" restore "$T/a.state" \
+	--source "file:$T/a.mem?latency=1ms" --policy always --async-delivery pf
+has "always, #PF delivery: the guest's diagnostic" "HARD ERROR: async page-not-present"
+has "always, #PF delivery: doze names the policy" "policy 'always'"
 echo "1..$n"

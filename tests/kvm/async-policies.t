@@ -66,6 +66,14 @@ check "adaptive: 1 ms source, --async-min-wait 1s: exits 0" restore "$T/syscall.
 jcmp "adaptive: nothing went async" async.async_faults.ring0 -eq 0
 jcmp "adaptive: the faults were adaptive fallbacks" async.sync_fallbacks.adaptive -gt 100
 
+# The Linux-compatible delivery: page-not-present as #PF with CR2 = token.
+for w in scan syscall; do
+	check "$w under bpf, #PF delivery: exits 0" restore "$T/$w.state" --source "$(SRC $w)" \
+		--policy bpf --async-delivery pf --stats-json "$T/st.json"
+	has "$w under bpf, #PF delivery: checksum OK" "checksum 0x[0-9a-f]* OK"
+done
+jcmp "syscall under bpf, #PF delivery: ring-0 faults went async" async.async_faults.ring0 -gt 100
+
 # 80 ring-3 tasks on one vCPU against a slow source: at most 64 tokens are
 # outstanding, the rest wait synchronously (token_limit), the result is right.
 check "snapshot of 80 small scan tasks" timeout 60 "$DOZE" run "$G" --quiet \
