@@ -61,6 +61,10 @@ check "prefetch off: checksum OK" restore "$T/s2.state" --source "tcp://$PS2" --
 json "prefetch off: no page by prefetch" '"prefetch": 0,'
 json "prefetch off: every fault was a sync wait" '"sync": [1-9]'
 json "prefetch off: fault waits have percentiles" '"p99": [1-9]'
+# A busy-polling fault service (spins instead of sleeping in poll) serves the same pages.
+check "--busy-poll: checksum OK" restore "$T/s1.state" --source "file:$T/s1.mem" --prefetch off \
+	--busy-poll --stats-json "$T/st.json"
+json "--busy-poll: every fault a sync wait" '"sync": [1-9]'
 # The latency model on the http source still gives the same guest result.
 check "http with the latency model: checksum OK" restore "$T/s1.state" \
 	--source "http://127.0.0.1:$NGINX_PORT/s1.mem?latency=1ms&bandwidth=1gbit" --stats-json "$T/st.json"
