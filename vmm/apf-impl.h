@@ -112,6 +112,13 @@ struct dz_apf {
 	struct dz_apf_range guest_pinned[DZ_SYNC_RANGES_MAX];
 	unsigned int nr_guest_pinned;
 
+	/*
+	 * Per page: 1 = poisoned by decide(), no vCPU has reported the fault yet;
+	 * 2 = reported. A page installed while still 1 never became visible (it was
+	 * served synchronously by its arrival): counted as not_visible.
+	 */
+	_Atomic uint8_t *visible;
+
 	_Atomic uint64_t hard_errors;
 	_Atomic uint64_t pred_registered, pred_rejected;
 };

@@ -437,6 +437,8 @@ static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, st
 	int err;
 
 	v->visible++;
+	if (a->visible && gpa < a->ram_size)
+		atomic_store(&a->visible[gpa >> DZ_PAGE_SHIFT], 2);
 	if (kind == APF_MMIO_WRITE) {
 		err = apf__wb_write(v, gpa, run->mmio.data, run->mmio.len);
 		if (err == -EIO)
@@ -611,6 +613,8 @@ static int s_decide(void *opaque, uint64_t gpa, pid_t tid, uint64_t flags)
 		dz_policy__count(a->policy, why);
 		return DZ_FAULT_WAIT;
 	}
+	if (a->visible)
+		atomic_store(&a->visible[gpa >> DZ_PAGE_SHIFT], 1);
 	return DZ_FAULT_POISON;
 }
 
@@ -625,6 +629,8 @@ static void s_page_done(void *opaque, uint64_t gpa, int status)
 	uint64_t pfn = gpa >> DZ_PAGE_SHIFT, t = now_ns();
 
 	apf__wb_page_done(a, gpa, status);
+	if (a->visible && atomic_exchange(&a->visible[pfn], 0) == 1)
+		dz_policy__count(a->policy, DZ_SYNC_NOT_VISIBLE);
 	for (int i = 0; i < a->nr; i++) {
 		struct apf_vcpu *v = &a->v[i];
 
@@ -691,6 +697,7 @@ int dz_apf__create(struct vm *vm, const struct dz_apf_config *cfg, struct dz_apf
 	a->ram_size = vm__ram_size(vm);
 	a->gm = (struct dz_guestmem){.ram = a->ram, .size = a->ram_size};
 	a->nr = vm__nr_vcpus(vm);
+	a->visible = calloc(a->ram_size >> DZ_PAGE_SHIFT, 1);
 	pthread_mutex_init(&a->wait_lock, NULL);
 	pthread_mutex_init(&a->wb_lock, NULL);
 	pthread_mutex_init(&a->pin_lock, NULL);
@@ -744,6 +751,7 @@ void dz_apf__destroy(struct dz_apf *a)
 		pthread_cond_destroy(&a->v[i].cond);
 	}
 	free(a->v);
+	free((void *)a->visible);
 	dz_policy__free(a->policy);
 	free(a->wb);
 	pthread_mutex_destroy(&a->wait_lock);
