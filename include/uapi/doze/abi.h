@@ -127,6 +127,10 @@ struct dz_boot_info {
 #define DZ_CPUID_F_PORTS	(1U << 0)	/* the ports above */
 #define DZ_CPUID_F_VE		(1U << 1)	/* #VE page-not-present delivery */
 #define DZ_CPUID_F_PRED		(1U << 2)	/* eBPF predicate registration */
+#define DZ_CPUID_F_KVM_LAPIC	(1U << 3)	/* KVM's in-kernel LAPIC (doze restore --policy kvm):
+						   software-enable the x2APIC, EOI every interrupt */
+#define DZ_CPUID_F_KVM_APF	(1U << 4)	/* KVM's own async PF owns MSR_KVM_ASYNC_PF_*: arm it
+						   (Linux #PF mode); doze's #VE and predicate are off */
 
 /* ---- 5. MSRs ----------------------------------------------------------- */
 /* Linux KVM paravirtual async PF, mirrored (handled in userspace through the MSR filter). */
