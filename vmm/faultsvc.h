@@ -55,7 +55,12 @@ enum dz_lost_release {
 
 struct dz_faultsvc_hooks {
 	void *opaque;
-	/* A fault on a page that is not present. @flags are UFFD_PAGEFAULT_FLAG_*. NULL = WAIT. */
+	/*
+	 * A fault on a page that is not present. @flags are UFFD_PAGEFAULT_FLAG_*. NULL = WAIT.
+	 * Called once per fault: further events of a thread already waiting for the page are
+	 * the same fault (stats: faults.repeated). POISON on a page other threads wait for
+	 * wakes them too: their access fails visibly as well.
+	 */
 	int (*decide)(void *opaque, uint64_t gpa, pid_t tid, uint64_t flags);
 	/* Bytes that must land in the page before it is installed (a retired guest write that
 	 * exited as MMIO while the page was poisoned). @page is the 4 KiB about to be copied. */
