@@ -88,7 +88,7 @@ static void *file_thread(void *arg)
 {
 	struct dz_source *src = arg;
 	struct file_src *f = src->priv;
-	struct dz_src_req *batch[8];	/* small: a new demand request is taken soon */
+	struct dz_src_req *batch[1];	/* one at a time: a new demand request goes next */
 
 	for (;;) {
 		struct pollfd p = { .fd = dz_src__wake_fd(src), .events = POLLIN };
@@ -96,7 +96,7 @@ static void *file_thread(void *arg)
 
 		if (dz_src__stopping(src))
 			break;
-		n = dz_src__take(src, batch, 8);
+		n = dz_src__take(src, batch, 1);
 		if (n == 0) {
 			poll(&p, 1, -1);
 			dz_src__drain_wake(src);
