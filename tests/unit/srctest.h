@@ -30,7 +30,17 @@ static inline void fill_page(uint64_t p, void *buf)
 	}
 }
 
-/* A temp memory file of @npages pattern pages; returns its path (static buffer per call). */
+/* Temp files are removed at exit even when a test ends early (a failed check, a skip). */
+static char srctest_files[8][64];
+static int srctest_nfiles;
+
+static void srctest_cleanup(void)
+{
+	for (int i = 0; i < srctest_nfiles; i++)
+		unlink(srctest_files[i]);
+}
+
+/* A temp memory file of @npages pattern pages in @path; returns @path or NULL. */
 static inline char *make_memfile(uint64_t npages, char *path, size_t len)
 {
 	char buf[4096];
@@ -40,6 +50,11 @@ static inline char *make_memfile(uint64_t npages, char *path, size_t len)
 	fd = mkstemp(path);
 	if (fd < 0)
 		return NULL;
+	if (srctest_nfiles < 8) {
+		if (!srctest_nfiles)
+			atexit(srctest_cleanup);
+		snprintf(srctest_files[srctest_nfiles++], sizeof(srctest_files[0]), "%s", path);
+	}
 	for (uint64_t p = 0; p < npages; p++) {
 		fill_page(p, buf);
 		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
