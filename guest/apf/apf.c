@@ -25,6 +25,7 @@
 
 #include "kernel.h"
 #include "apf.h"
+#include "kvm.h"
 
 #define RFLAGS_IF 0x200UL
 #define EFAULT	  14
@@ -66,6 +67,7 @@ void apf_arm_cpu(void)
 {
 	u32 cpu = this_cpu()->cpu;
 
+	apf_kvm_arm_cpu(&apf_area[cpu]);
 	if (!apf_available)
 		return;
 	apf_area[cpu].flags = 0;
@@ -84,6 +86,9 @@ static void apf_register(void)
 	extern char __kernel_end[];
 	u64 kheap_end;
 	s64 verdict;
+
+	if (apf_kvm_peer) /* KVM's APF: doze's MSRs are not offered */
+		return;
 
 	/*
 	 * Everything below the end of the kernel heap: boot page tables, kernel
@@ -116,6 +121,8 @@ static bool detect(void)
 	/* predicate registration is doze's; #VE is optional (else the Linux #PF mode) */
 	apf_available = f & DZ_CPUID_F_PRED;
 	use_ve = f & DZ_CPUID_F_VE;
+	if (apf_kvm_detect(f)) /* KVM's own APF (doze restore --policy kvm, kvm.c) */
+		apf_available = true;
 	return apf_available;
 }
 
@@ -281,7 +288,8 @@ bool apf_page_fault(struct regs *r)
 	why = cannot_sleep(r, pc);
 	if (why)
 		hard_error(r, why, token, 0);
-	sleep_on_token(token);
+	apf_kvm_count(a, (r->cs & 3) ? APF_KVM_NP_RING3 : APF_KVM_NP_RING0);
+	sleep_on_token(apf_token_key(token));
 	return true;
 }
 
@@ -294,6 +302,7 @@ void apf_page_ready(void)
 
 	a->token = 0;
 	wrmsr(DZ_MSR_KVM_ASYNC_PF_ACK, 1);
+	apf_kvm_count(a, token == DZ_TOKEN_WAKE_ALL ? APF_KVM_WAKE_ALL : APF_KVM_READY);
 	if (token)
-		wake_token(token);
+		wake_token(apf_token_key(token));
 }

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The reference guest under KVM's own in-kernel async page faults (the peer
+ * baseline, `doze restore --policy kvm`, docs/kvm-peer.md).
+ *
+ * What differs from doze's Linux-compatible #PF mode is only the setup:
+ * KVM delivers interrupts through its in-kernel LAPIC, so the guest
+ * software-enables it (x2APIC, SVR) before the first fault, EOIs every
+ * interrupt, and writes MSR_KVM_ASYNC_PF_INT before MSR_KVM_ASYNC_PF_EN. The
+ * page-not-present #PF (flags = 1, CR2 = token) and the page-ready interrupt
+ * are handled by apf.c's apf_page_fault and apf_page_ready; KVM's tokens go
+ * through apf_token_key, and KVM's wake-all after enabling (0xffffffff) wakes
+ * nobody.
+ */
+#include "kvm.h"
+
+#define MSR_APIC_BASE	0x1b
+#define MSR_X2APIC_SVR	0x80f
+#define APIC_BASE_ADDR	0xfee00000UL
+#define APIC_BASE_BSP	(1UL << 8)
+#define APIC_BASE_EXTD	(1UL << 10)
+#define APIC_BASE_EN	(1UL << 11)
+#define COUNTERS_MAGIC	0x544e43464170415aUL /* "ZApAFCNT", vmm/kvmapf.h */
+
+bool apf_kvm_peer;
+static bool kvm_lapic;
+
+static inline void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
+	return ((u64)hi << 32) | lo;
+}
+
+/* An interrupt gate of the (shared) IDT: the entry stubs that EOI first. */
+static void idt_gate(int vec, void (*h)(void))
+{
+	struct {
+		u16 limit;
+		u64 base;
+	} __attribute__((packed)) idtr;
+	u64 a = (u64)h, *e;
+
+	__asm__ volatile("sidt %0" : "=m"(idtr));
+	e = (u64 *)(idtr.base + (u64)vec * 16);
+	e[1] = a >> 32;
+	e[0] = (a & 0xffff) | ((u64)KERNEL_CS << 16) | (0x8eUL << 40) | (((a >> 16) & 0xffff) << 48);
+}
+
+/* x2APIC mode (through xAPIC: disabled -> x2APIC is refused) and SVR enabled. */
+static void lapic_on(void)
+{
+	u64 base = rdmsr(MSR_APIC_BASE);
+
+	if (!(base & APIC_BASE_EXTD)) {
+		if (!(base & APIC_BASE_EN)) {
+			base = APIC_BASE_ADDR | APIC_BASE_EN | (base & APIC_BASE_BSP);
+			wrmsr(MSR_APIC_BASE, base);
+		}
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_EXTD);
+	}
+	wrmsr(MSR_X2APIC_SVR, 0x100 | 0xff); /* enabled, spurious vector 0xff */
+}
+
+bool apf_kvm_detect(u64 f)
+{
+	kvm_lapic = f & DZ_CPUID_F_KVM_LAPIC;
+	apf_kvm_peer = kvm_lapic && (f & DZ_CPUID_F_KVM_APF);
+	if (kvm_lapic) {
+		/* a snapshot of a userspace-irqchip run has gates that never EOI */
+		idt_gate(DZ_VEC_TIMER, lapic_timer_entry);
+		idt_gate(DZ_VEC_IPI, lapic_ipi_entry);
+		idt_gate(DZ_VEC_PAGE_READY, lapic_page_ready_entry);
+		idt_gate(0xff, spurious_entry);
+		lapic_on();
+	}
+	return apf_kvm_peer;
+}
+
+void apf_kvm_arm_cpu(struct dz_apf_area *a)
+{
+	u64 *c = (u64 *)a->pad;
+
+	if (kvm_lapic)
+		lapic_on();
+	if (!apf_kvm_peer)
+		return;
+	c[APF_KVM_NP_RING3] = c[APF_KVM_NP_RING0] = 0;
+	c[APF_KVM_READY] = c[APF_KVM_WAKE_ALL] = 0;
+	c[APF_KVM_MAGIC] = COUNTERS_MAGIC;
+}
