@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../vmm/kvmapf.h"
 #include "../vmm/restore.h"
 #include "../vmm/source.h"
 #include "../vmm/stats.h"
@@ -40,6 +41,14 @@ static void usage(FILE *f)
 		"                        always  async in any ring with IF=1 (unsafe: shows the\n"
 		"                                guest's hard error where it cannot sleep)\n"
 		"                        bpf     the guest's verified eBPF predicate decides\n"
+		"                        kvm     the peer baseline: KVM's own in-kernel async page\n"
+		"                                faults (in-kernel LAPIC; doze's #VE and predicate\n"
+		"                                off; docs/kvm-peer.md)\n"
+		"  --kvm-guest MODE      with --policy kvm (testing aid): apf (default) the guest\n"
+		"                        enables its LAPIC and arms KVM's APF; lapic: LAPIC only\n"
+		"                        (KVM halts the vCPU artificially); none: neither;\n"
+		"                        no-lapic: APF armed, LAPIC left disabled (the known\n"
+		"                        stall, reported as an error)\n"
 		"  --async-min-wait DUR  wait synchronously when the source expects the page\n"
 		"                        sooner than DUR (e.g. 500us, 2ms; default 0)\n"
 		"  --async-trace         one stderr line per page-not-present / page-ready\n"
@@ -101,6 +110,7 @@ int cmd_restore(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "source", required_argument, NULL, 's' },
 		{ "policy", required_argument, NULL, 'P' },
+		{ "kvm-guest", required_argument, NULL, 'K' },
 		{ "async-min-wait", required_argument, NULL, 'A' },
 		{ "async-trace", no_argument, NULL, 'a' },
 		{ "async-delivery", required_argument, NULL, 'D' },
@@ -131,9 +141,9 @@ int cmd_restore(int argc, char **argv)
 		case 'P':
 			o.policy = optarg;
 			if (strcmp(optarg, "sync") && strcmp(optarg, "user") &&
-			    strcmp(optarg, "always") && strcmp(optarg, "bpf")) {
+			    strcmp(optarg, "always") && strcmp(optarg, "bpf") && strcmp(optarg, "kvm")) {
 				fprintf(stderr,
-					"doze restore: unknown --policy '%s' (sync, user, always or bpf)\n",
+					"doze restore: unknown --policy '%s' (sync, user, always, bpf or kvm)\n",
 					optarg);
 				return 2;
 			}
@@ -148,6 +158,22 @@ int cmd_restore(int argc, char **argv)
 			break;
 		case 'a':
 			o.async_trace = true;
+			break;
+		case 'K':
+			if (!strcmp(optarg, "apf"))
+				o.kvm_guest = DZ_KVM_GUEST_APF;
+			else if (!strcmp(optarg, "lapic"))
+				o.kvm_guest = DZ_KVM_GUEST_LAPIC;
+			else if (!strcmp(optarg, "none"))
+				o.kvm_guest = DZ_KVM_GUEST_NONE;
+			else if (!strcmp(optarg, "no-lapic"))
+				o.kvm_guest = DZ_KVM_GUEST_NO_LAPIC;
+			else {
+				fprintf(stderr,
+					"doze restore: --kvm-guest wants apf, lapic, none or no-lapic, got '%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'D':
 			if (strcmp(optarg, "ve") && strcmp(optarg, "pf")) {

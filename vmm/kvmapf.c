@@ -28,9 +28,7 @@
 
 struct wd {			/* per-vCPU watchdog, touched only by its thread */
 	uint64_t exits;		/* exits seen at the last sample */
-	uint64_t since_ns;	/* last exit or movement */
-	uint64_t rip;
-	bool rip_valid;
+	uint64_t since_ns;	/* last exit */
 };
 
 struct dz_kvmapf {
@@ -44,6 +42,9 @@ struct dz_kvmapf {
 	_Atomic uint64_t events_worker;	/* read by the watchdog on vCPU threads */
 	_Atomic bool stalled;
 	struct wd *wd;
+	/* the caller's lost hook, chained */
+	void *lost_opaque;
+	void (*lost)(void *opaque, uint64_t gpa, int err, const char *why);
 };
 
 const char *dz_kvm_guest__name(enum dz_kvm_guest g)
@@ -52,6 +53,7 @@ const char *dz_kvm_guest__name(enum dz_kvm_guest g)
 	case DZ_KVM_GUEST_APF: return "apf";
 	case DZ_KVM_GUEST_LAPIC: return "lapic";
 	case DZ_KVM_GUEST_NONE: return "none";
+	case DZ_KVM_GUEST_NO_LAPIC: return "no-lapic";
 	}
 	return "?";
 }
@@ -78,9 +80,9 @@ int dz_kvmapf__create(struct vm *vm, const struct dz_kvmapf_config *cfg, struct 
 	}
 	dz_hist__init(&k->st.wait_vcpu);
 	dz_hist__init(&k->st.wait_worker);
-	if (cfg->guest != DZ_KVM_GUEST_NONE)
+	if (cfg->guest == DZ_KVM_GUEST_APF || cfg->guest == DZ_KVM_GUEST_LAPIC)
 		f |= DZ_CPUID_F_KVM_LAPIC;
-	if (cfg->guest == DZ_KVM_GUEST_APF)
+	if (cfg->guest == DZ_KVM_GUEST_APF || cfg->guest == DZ_KVM_GUEST_NO_LAPIC)
 		f |= DZ_CPUID_F_KVM_APF;
 	err = vm__set_doze_features(vm, f);
 	if (err) {
@@ -149,8 +151,19 @@ static void page_done(void *opaque, uint64_t gpa, int status)
 	k->t0[pfn] = 0;
 }
 
+static void lost(void *opaque, uint64_t gpa, int err, const char *why)
+{
+	struct dz_kvmapf *k = opaque;
+
+	if (k->lost)
+		k->lost(k->lost_opaque, gpa, err, why);
+}
+
 void dz_kvmapf__faultsvc_hooks(struct dz_kvmapf *k, struct dz_faultsvc_hooks *h)
 {
+	k->lost = h->lost;
+	k->lost_opaque = h->opaque;
+	h->lost = lost;
 	h->opaque = k;
 	h->decide = decide;
 	h->page_done = page_done;
@@ -196,7 +209,7 @@ static uint32_t lapic_svr(const struct kvm_lapic_state *l)
  */
 int dz_kvmapf__after_restore(struct dz_kvmapf *k)
 {
-	if (k->cfg.guest == DZ_KVM_GUEST_NONE)
+	if (k->cfg.guest == DZ_KVM_GUEST_NONE || k->cfg.guest == DZ_KVM_GUEST_NO_LAPIC)
 		return 0;
 	for (int i = 0; i < vm__nr_vcpus(k->vm); i++) {
 		struct vcpu *v = vm__vcpu(k->vm, i);
@@ -230,16 +243,18 @@ int dz_kvmapf__after_restore(struct dz_kvmapf *k)
 
 /*
  * vCPU thread, after every EINTR (the tick timer kicks it ~100 times a second
- * even while KVM keeps it inside KVM_RUN). The known failure: KVM went async
- * (its worker fetches the page), the vCPU waits inside KVM_RUN for a page-ready
- * interrupt, and its LAPIC is software-disabled so none can ever be delivered.
+ * even while KVM keeps it inside KVM_RUN). The known failure: the guest armed
+ * KVM's APF with its LAPIC software-disabled; KVM went async (its worker
+ * fetches the page), the guest parked the task and idles, and the page-ready
+ * interrupt can never be delivered: the vCPU spins in its idle loop inside
+ * KVM_RUN without a single exit (HLT is handled in the kernel).
  */
 static int on_eintr(void *opaque, struct vcpu *v)
 {
 	struct dz_kvmapf *k = opaque;
 	struct wd *w = &k->wd[vcpu__index(v)];
 	const struct vcpu_stats *vs = vcpu__stats(v);
-	uint64_t now = dz_now_ns(), exits = 0;
+	uint64_t now = dz_now_ns(), exits = 0, en;
 	struct kvm_lapic_state l;
 	struct kvm_regs regs;
 	char why[512];
@@ -249,31 +264,22 @@ static int on_eintr(void *opaque, struct vcpu *v)
 	if (exits != w->exits || !w->since_ns) {
 		w->exits = exits;
 		w->since_ns = now;
-		w->rip_valid = false;
-		return 0;
-	}
-	if (vcpu__get_regs(v, &regs))
-		return 0;
-	if (!w->rip_valid || regs.rip != w->rip) {
-		w->rip = regs.rip;
-		if (w->rip_valid)
-			w->since_ns = now;
-		w->rip_valid = true;
 		return 0;
 	}
 	if (now - w->since_ns < k->cfg.stall_ns)
 		return 0;
 	w->since_ns = now;	/* look again after another period */
-	if (!atomic_load(&k->events_worker))
+	if (!atomic_load(&k->events_worker) || get_msr(v, 0x4b564d02, &en) || !(en & 1))
 		return 0;
-	if (ioctl(vcpu__fd(v), KVM_GET_LAPIC, &l) || (lapic_svr(&l) & APIC_SVR_ENABLE))
+	if (ioctl(vcpu__fd(v), KVM_GET_LAPIC, &l) || (lapic_svr(&l) & APIC_SVR_ENABLE) ||
+	    vcpu__get_regs(v, &regs))
 		return 0;
 	snprintf(why, sizeof(why),
-		 "vCPU %d stuck at RIP %#llx for %.1f s (no exits) with its LAPIC software-disabled "
-		 "(SVR %#x) after KVM's in-kernel async page fault handed %llu fault(s) to its worker: "
-		 "KVM halts the vCPU until a page-ready interrupt that a disabled LAPIC can never "
-		 "take (the guest must software-enable its LAPIC; see docs/kvm-peer.md)",
-		 vcpu__index(v), (unsigned long long)regs.rip, (double)k->cfg.stall_ns / 1e9,
+		 "vCPU %d made no exit for %.1f s (RIP %#llx) with KVM's async page faults armed "
+		 "and its LAPIC software-disabled (SVR %#x), after KVM handed %llu fault(s) to its "
+		 "worker: the page-ready interrupt can never be delivered and the vCPU spins (the "
+		 "guest must software-enable its LAPIC before arming; see docs/kvm-peer.md)",
+		 vcpu__index(v), (double)k->cfg.stall_ns / 1e9, (unsigned long long)regs.rip,
 		 lapic_svr(&l), (unsigned long long)atomic_load(&k->events_worker));
 	atomic_store(&k->stalled, true);
 	vm__stop(k->vm, -EDEADLK, why);

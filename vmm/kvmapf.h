@@ -38,7 +38,9 @@
 enum dz_kvm_guest {
 	DZ_KVM_GUEST_APF = 0,	/* enable the LAPIC and arm KVM's APF (the peer) */
 	DZ_KVM_GUEST_LAPIC,	/* enable the LAPIC only: KVM halts the vCPU artificially */
-	DZ_KVM_GUEST_NONE,	/* neither: page-ready can never arrive (the known failure) */
+	DZ_KVM_GUEST_NONE,	/* neither (a guest that knows nothing): artificial halts too */
+	DZ_KVM_GUEST_NO_LAPIC,	/* arm KVM's APF, leave the LAPIC software-disabled: page-ready
+				   can never be delivered (the known failure; the watchdog) */
 };
 
 struct dz_kvmapf_config {
@@ -72,7 +74,7 @@ struct dz_kvmapf;
 /* Sets the doze features the guest sees (call before vm__run). */
 int dz_kvmapf__create(struct vm *vm, const struct dz_kvmapf_config *cfg, struct dz_kvmapf **out);
 void dz_kvmapf__destroy(struct dz_kvmapf *k);
-/* Fills the decide and page_done hooks (other members untouched). */
+/* Fills the decide and page_done hooks; the lost hook already in @h is chained. */
 void dz_kvmapf__faultsvc_hooks(struct dz_kvmapf *k, struct dz_faultsvc_hooks *h);
 /* After vm__restore_state: the LAPIC of a userspace-irqchip snapshot. */
 int dz_kvmapf__after_restore(struct dz_kvmapf *k);

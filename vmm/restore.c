@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "apf.h"
+#include "kvmapf.h"
 #include "restore.h"
 #include "snapshot.h"
 #include "source.h"
@@ -22,6 +23,7 @@ struct restore {
 	struct vm *vm;
 	struct dz_faultsvc *svc;
 	struct dz_apf *apf;		/* the async page-fault path, every policy */
+	struct dz_kvmapf *kapf;		/* --policy kvm instead: KVM's own APF (kvmapf.h) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
@@ -181,6 +183,8 @@ static void write_stats(struct restore *r, const struct dz_snapshot *s, struct d
 	dz_faultsvc__stats_json(r->svc, &j);
 	if (r->apf)
 		dz_apf__stats_json(r->apf, &j);
+	if (r->kapf)
+		dz_kvmapf__stats_json(r->kapf, &j);
 	if (r->o->verify_ram) {
 		dz_json__obj_begin(&j, "ram_verify");
 		dz_json__str(&j, "file", r->o->verify_ram);
@@ -234,7 +238,9 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	res->vm.guest_status = -1;
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
-	if (dz_policy_kind__parse(o->policy ? o->policy : "sync", &ac.policy)) {
+	bool kvm = o->policy && !strcmp(o->policy, "kvm");
+
+	if (!kvm && dz_policy_kind__parse(o->policy ? o->policy : "sync", &ac.policy)) {
 		snprintf(res->error, sizeof(res->error),
 			 "unknown policy '%s' (known: sync, user, always, bpf)", o->policy);
 		e = -EINVAL;
@@ -264,6 +270,7 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	vc.lazy_ram = true;
 	vc.quiet = o->quiet;
 	vc.tick_hz = s->tick_hz;
+	vc.in_kernel_irqchip = kvm;
 	e = vm__create(&vc, &r.vm);
 	if (e) {
 		snprintf(res->error, sizeof(res->error), "cannot create the VM: %s%s", strerror(-e),
@@ -277,13 +284,20 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	ac.pinned[0].end = s->layout.image_end > s->layout.pt_end ? s->layout.image_end
 								   : s->layout.pt_end;
 	ac.nr_pinned = 1;
-	e = dz_apf__create(r.vm, &ac, &r.apf);
+	if (kvm)
+		e = dz_kvmapf__create(r.vm, &(struct dz_kvmapf_config){ .guest = o->kvm_guest },
+				      &r.kapf);
+	else
+		e = dz_apf__create(r.vm, &ac, &r.apf);
 	if (e) {
 		snprintf(res->error, sizeof(res->error), "cannot set up the async page-fault path: %s",
 			 strerror(-e));
 		goto out;
 	}
-	dz_apf__faultsvc_hooks(r.apf, &hooks);
+	if (kvm)
+		dz_kvmapf__faultsvc_hooks(r.kapf, &hooks);
+	else
+		dz_apf__faultsvc_hooks(r.apf, &hooks);
 	fc.host_addr = vm__ram(r.vm);
 	fc.size = vm__ram_size(r.vm);
 	fc.src = src;
@@ -292,7 +306,7 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	fc.prefetch_window = o->prefetch_window;
 	fc.prefetch_batch = o->prefetch_batch;
 	/* a lost page stays poisoned: every touch reports it to the guest (vmm/apf.c) */
-	fc.lost_release = DZ_LOST_POISON;
+	fc.lost_release = kvm ? DZ_LOST_ZEROPAGE : DZ_LOST_POISON; /* kvm: on_lost stops the VM */
 	fc.hooks = &hooks;
 	fc.verify_path = o->no_run ? NULL : o->verify_ram;	/* --no-run compares all RAM after */
 	fc.busy_poll = o->busy_poll;
@@ -303,14 +317,25 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 		goto out;
 	}
 	src = NULL;	/* the fault service owns it now */
-	dz_apf__set_faultsvc(r.apf, r.svc);
+	if (r.apf)
+		dz_apf__set_faultsvc(r.apf, r.svc);
 	e = vm__restore_state(r.vm, o->state_path);
 	if (e) {
 		snprintf(res->error, sizeof(res->error), "cannot restore the vCPU state from %s: %s",
 			 o->state_path, strerror(-e));
 		goto out;
 	}
-	dz_apf__vm_hooks(r.apf, &vh);
+	if (kvm && !e)
+		e = dz_kvmapf__after_restore(r.kapf);
+	if (e) {
+		snprintf(res->error, sizeof(res->error), "cannot enable the in-kernel LAPIC: %s",
+			 strerror(-e));
+		goto out;
+	}
+	if (kvm)
+		dz_kvmapf__vm_hooks(r.kapf, &vh);
+	else
+		dz_apf__vm_hooks(r.apf, &vh);
 	vm__set_hooks(r.vm, &vh);
 	if (o->progress && !pthread_create(&prog_th, NULL, progress_thread, &r))
 		prog = true;
@@ -325,10 +350,14 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 			wd = true;
 		res->ran = true;
 		e = vm__run(r.vm, &res->vm);
+		if (r.kapf)
+			dz_kvmapf__collect(r.kapf, r.svc);
 		if (e) {
 			char why[480];
 
-			dz_apf__explain(r.apf, &res->vm, why, sizeof(why));
+			why[0] = 0;
+			if (r.apf)
+				dz_apf__explain(r.apf, &res->vm, why, sizeof(why));
 			snprintf(res->error, sizeof(res->error), "%s", res->vm.error);
 			if (why[0]) {
 				size_t n = strlen(res->error);
@@ -405,6 +434,7 @@ out:
 	if (r.vm)
 		vm__destroy(r.vm);
 	dz_apf__destroy(r.apf);
+	dz_kvmapf__destroy(r.kapf);
 	if (s)
 		dz_snapshot__close(s);
 	pthread_cond_destroy(&r.cond);

@@ -23,10 +23,11 @@
 struct dz_restore_opts {
 	const char *state_path;
 	const char *source_uri;
-	const char *policy;		/* sync | user | always | bpf (vmm/policy.h) */
+	const char *policy;		/* sync | user | always | bpf (vmm/policy.h) | kvm (kvmapf.h) */
 	uint64_t async_min_wait_ns;	/* adaptive: a source faster than this is waited for */
 	bool async_trace;		/* one stderr line per async event */
 	bool async_pf;			/* Linux-compatible #PF delivery only (no #VE) */
+	int kvm_guest;			/* --policy kvm: enum dz_kvm_guest (testing aid) */
 	bool prefetch;
 	unsigned int prefetch_window;	/* 0 = default */
 	unsigned int prefetch_batch;	/* 0 = default */

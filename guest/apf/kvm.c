@@ -71,7 +71,7 @@ static void lapic_on(void)
 bool apf_kvm_detect(u64 f)
 {
 	kvm_lapic = f & DZ_CPUID_F_KVM_LAPIC;
-	apf_kvm_peer = kvm_lapic && (f & DZ_CPUID_F_KVM_APF);
+	apf_kvm_peer = f & DZ_CPUID_F_KVM_APF; /* without the LAPIC: a test of the known stall */
 	if (kvm_lapic) {
 		/* a snapshot of a userspace-irqchip run has gates that never EOI */
 		idt_gate(DZ_VEC_TIMER, lapic_timer_entry);
