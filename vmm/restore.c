@@ -13,6 +13,7 @@
 
 #include "apf.h"
 #include "kvmapf.h"
+#include "pin.h"
 #include "restore.h"
 #include "snapshot.h"
 #include "source.h"
@@ -24,6 +25,7 @@ struct restore {
 	struct dz_faultsvc *svc;
 	struct dz_apf *apf;		/* the async page-fault path, every policy */
 	struct dz_kvmapf *kapf;		/* --policy kvm instead: KVM's own APF (kvmapf.h) */
+	struct dz_pin *pin;		/* --pin */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
@@ -165,6 +167,7 @@ static void write_stats(struct restore *r, const struct dz_snapshot *s, struct d
 	dz_json__str(&j, "command", "restore");
 	dz_json__str(&j, "state", r->o->state_path);
 	dz_json__str(&j, "policy", r->o->policy);
+	dz_json__str(&j, "pin", r->pin ? dz_pin__describe(r->pin) : NULL);
 	dz_json__str(&j, "workload", s->workload);
 	dz_json__i64(&j, "cpus", s->nr_cpus);
 	dz_json__u64(&j, "mem_bytes", s->ram_size);
@@ -250,6 +253,11 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	if (e) {
 		snprintf(res->error, sizeof(res->error), "cannot read snapshot %s: %s", o->state_path,
 			 e == -EBADMSG || e == -EINVAL ? "not a valid doze state file" : strerror(-e));
+		goto out;
+	}
+	/* before the source, the fault service and the vCPUs start their threads */
+	if (o->pin && (e = dz_pin__create((int)s->nr_cpus, &r.pin))) {
+		snprintf(res->error, sizeof(res->error), "--pin: %s", strerror(-e));
 		goto out;
 	}
 	e = dz_source__open(o->source_uri, &(struct dz_source_opts){ .expect_size = s->ram_size }, &src,
@@ -349,6 +357,8 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 		if (o->timeout_s > 0 && !pthread_create(&wd_th, NULL, watchdog_thread, &r))
 			wd = true;
 		res->ran = true;
+		if (r.pin)
+			dz_pin__vcpus(r.pin, r.vm);
 		e = vm__run(r.vm, &res->vm);
 		if (r.kapf)
 			dz_kvmapf__collect(r.kapf, r.svc);
@@ -435,6 +445,7 @@ out:
 		vm__destroy(r.vm);
 	dz_apf__destroy(r.apf);
 	dz_kvmapf__destroy(r.kapf);
+	dz_pin__destroy(r.pin);
 	if (s)
 		dz_snapshot__close(s);
 	pthread_cond_destroy(&r.cond);

@@ -28,6 +28,7 @@ struct dz_restore_opts {
 	bool async_trace;		/* one stderr line per async event */
 	bool async_pf;			/* Linux-compatible #PF delivery only (no #VE) */
 	int kvm_guest;			/* --policy kvm: enum dz_kvm_guest (testing aid) */
+	bool pin;			/* vCPU i on CPU i, other threads on the rest (vmm/pin.h) */
 	bool prefetch;
 	unsigned int prefetch_window;	/* 0 = default */
 	unsigned int prefetch_batch;	/* 0 = default */
