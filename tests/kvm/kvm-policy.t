@@ -64,6 +64,26 @@ for w in scan syscall atomic; do
 	else n=$((n+1)); echo "not ok $n - $w under kvm: page-ready '$pr' != page-not-present '$np'"; fi
 done
 
+# Two vCPUs (the others arm from an IPI: their LAPICs must be on) and a snapshot
+# taken with the in-kernel irqchip (its own LAPIC state and EOI gates).
+check "snapshot of mixed on 2 vCPUs" timeout 60 "$DOZE" run "$G" --quiet --workload mixed --cpus 2 --snapshot "$T/mix2"
+check "mixed, 2 vCPUs under kvm: exits 0" restore "$T/mix2.state" --source "$(SRC mix2)" --policy kvm \
+	--stats-json "$T/st.json"
+has "mixed, 2 vCPUs under kvm: checksum OK" "checksum 0x[0-9a-f]* OK"
+jis "mixed, 2 vCPUs under kvm: every vCPU armed KVM's APF" kvm.guest_apf_enabled true
+jcmp "mixed, 2 vCPUs under kvm: one wake-all per vCPU" kvm.wake_all -eq 2
+jcmp "mixed, 2 vCPUs under kvm: ring-3 page-not-present" kvm.page_not_present.ring3 -gt 100
+check "snapshot of scan with the in-kernel irqchip" timeout 60 "$DOZE" run "$G" --quiet --workload scan --irqchip kernel --snapshot "$T/scank"
+check "scan (in-kernel irqchip snapshot) under kvm: exits 0" restore "$T/scank.state" --source "$(SRC scank)" \
+	--policy kvm --stats-json "$T/st.json"
+has "scan (in-kernel irqchip snapshot) under kvm: checksum OK" "checksum 0x[0-9a-f]* OK"
+jcmp "scan (in-kernel irqchip snapshot) under kvm: ring-3 page-not-present" kvm.page_not_present.ring3 -gt 100
+
+# --pin: the vCPU on the first CPU, the other threads elsewhere (stats say so)
+check "scan under kvm with --pin: exits 0" restore "$T/scan.state" --source "$(SRC scan)" --policy kvm --pin \
+	--stats-json "$T/st.json"
+if grep -q '"pin": "vCPU i -> CPU' "$T/st.json"; then ok "--pin is recorded in the stats"; else nok "--pin is recorded in the stats"; fi
+
 # A guest that never arms KVM's APF: KVM still goes async with an in-kernel
 # LAPIC and IF = 1, halting the vCPU until the page is in (artificial halt).
 for m in lapic none; do
