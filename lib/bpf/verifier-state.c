@@ -39,7 +39,7 @@ int copy_state(struct dz_verifier_state *dst, const struct dz_verifier_state *sr
 	return 0;
 }
 
-static size_t state_bytes(const struct dz_verifier_state *st)
+size_t state_bytes(const struct dz_verifier_state *st)
 {
 	return (st->curframe + 1) * sizeof(struct dz_func_state);
 }

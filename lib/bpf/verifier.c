@@ -343,6 +343,11 @@ static int check_cond_jmp_op(struct dz_verifier_env *env, const struct bpf_insn 
 		*dead = !refine_branch(&env->cur, insn, negate_jmp_op(op));
 		return 0;
 	}
+	env->copied_bytes += state_bytes(&env->cur);
+	if (env->copied_bytes > DZ_MAX_COPY_BYTES)
+		return verbose_err(env, -E2BIG,
+				   "BPF program is too complex: %llu MiB of branch states copied",
+				   (unsigned long long)(env->copied_bytes >> 20));
 	err = copy_state(&other, &env->cur);
 	if (err)
 		return err;

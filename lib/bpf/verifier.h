@@ -63,11 +63,17 @@ struct dz_reg_state;
 extern void (*dz_verifier_exit_hook)(void *arg, const struct dz_reg_state *r0);
 extern void *dz_verifier_exit_hook_arg;
 
-#define DZ_MAX_STATES_PER_INSN 64	   /* explored states kept per prune point */
-#define DZ_MAX_STORED_STATES   16384	   /* explored states kept in total */
-#define DZ_MAX_STATE_BYTES     (64u << 20) /* memory for explored states, and for pending ones */
-#define DZ_LOG_CAP	       (32u << 20) /* in-memory log at most; only its tail is copied out */
-#define BPF_MAX_VAR_OFF	       (1 << 29)   /* bound on constant pointer offsets */
+#define DZ_MAX_STATES_PER_INSN 64    /* explored states kept per prune point */
+#define DZ_MAX_STORED_STATES   16384 /* explored states kept in total */
+/*
+ * Bytes of states copied at branches. Deep call stacks make each copy up to 8
+ * frames big; this bounds verification time as the processed-insn limit does
+ * for one frame (a million insns of one frame copy about 2 GB at most).
+ */
+#define DZ_MAX_COPY_BYTES  (3ull << 30)
+#define DZ_MAX_STATE_BYTES (64u << 20) /* memory for explored states, and for pending ones */
+#define DZ_LOG_CAP	   (32u << 20) /* in-memory log at most; only its tail is copied out */
+#define BPF_MAX_VAR_OFF	   (1 << 29)   /* bound on constant pointer offsets */
 
 /* ---- tnum: a value whose bits are known (value) or unknown (mask) ---- */
 struct tnum {
@@ -208,6 +214,7 @@ struct dz_verifier_env {
 	struct dz_explored_state **explored;
 	u32 total_states, peak_states, cur_states, max_states_per_insn;
 	size_t explored_bytes, pending_bytes;
+	u64 copied_bytes; /* states copied for branches: bounded like processed insns */
 };
 
 /* ---- verifier-log.c: log and errors ---- */
@@ -225,6 +232,7 @@ void copy_log(struct dz_verifier_env *env, char *log, size_t log_size);
 
 /* ---- verifier-state.c ---- */
 void free_state(struct dz_verifier_state *st);
+size_t state_bytes(const struct dz_verifier_state *st);
 int copy_state(struct dz_verifier_state *dst, const struct dz_verifier_state *src);
 /* Queues st (taking its frames) to be walked from insn_idx later. */
 int push_stack(struct dz_verifier_env *env, struct dz_verifier_state *st, u32 insn_idx,

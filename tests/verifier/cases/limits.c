@@ -21,9 +21,9 @@
 	.result = REJECT, .err = -E2BIG, .errstr = "BPF program is too large. Processed 1000001 insn",
 },
 {
-	"limits: exploding states 8 frames deep stop at the limit",
+	"limits: exploding states 8 frames deep stop at the copy limit",
 	.fill = fill_deep_exploding, .slow = 1,
-	.result = REJECT, .err = -E2BIG, .errstr = "BPF program is too large. Processed 1000001 insn",
+	.result = REJECT, .err = -E2BIG, .errstr = "BPF program is too complex: 3072 MiB of branch states copied",
 },
 {
 	/* kernel: "The sequence of 8193 jumps is too complex." */
