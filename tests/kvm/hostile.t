@@ -81,7 +81,6 @@ done
 # A guest that registers bad programs in a loop (2000 here) must not flood the host's log.
 run "$DOZE" run "$G" --cpus 1 --workload hostile --timeout 100
 lines=$(grep -c "predicate registration" "$T/err")
-todo "2000 bad registrations cost the host log at most 100 lines ($lines)" \
-	"vmm/apf-msr.c prints one stderr line per rejected registration: a guest can flood the host's log" \
-	test "$lines" -le 100
+if [ "$lines" -le 100 ]; then ok "2000 bad registrations cost the host log at most 100 lines ($lines)"
+else n=$((n+1)); echo "not ok $n - 2000 bad registrations cost the host log at most 100 lines ($lines)"; fi
 echo "1..$n"
