@@ -41,35 +41,35 @@
 #include "../vmm/pageproto.h"
 #include "cmds.h"
 
-#define MAX_CONNS	64
-#define BUF_SIZE	(256u << 10)	/* per direction and connection */
-#define HTTP_HDR_MAX	16384
-#define PAGE		4096u
-#define REQ_RING	4096		/* doze protocol: request id -> page */
-#define HEAD_RING	256		/* HTTP: which pipelined requests were HEADs */
+#define MAX_CONNS    64
+#define BUF_SIZE     (256u << 10) /* per direction and connection */
+#define HTTP_HDR_MAX 16384
+#define PAGE	     4096u
+#define REQ_RING     4096 /* doze protocol: request id -> page */
+#define HEAD_RING    256  /* HTTP: which pipelined requests were HEADs */
 
 enum mode { M_PASS, M_DROP, M_CLOSE, M_STALL, M_TRICKLE, M_CORRUPT, M_LENGTH, M_RESTART };
-static const char *const mode_names[] = { "pass",    "drop",    "close",  "stall",
-					  "trickle", "corrupt", "length", "restart" };
+static const char *const mode_names[] = {"pass",    "drop",    "close",	 "stall",
+					 "trickle", "corrupt", "length", "restart"};
 
 enum proto { P_UNKNOWN, P_DOZE, P_HTTP, P_RAW };
 
 struct spec {
 	enum mode mode;
-	bool by_page;		/* page=P: every response carrying page P */
+	bool by_page; /* page=P: every response carrying page P */
 	uint64_t page;
-	int64_t offset;		/* byte in the page (page=), -1 = random */
-	bool by_req;		/* req=N: count client requests instead of payload bytes */
-	uint64_t after;		/* first trigger: payload byte (or request) number */
-	uint64_t every;		/* then again every N (0 = once) */
-	uint64_t jitter;	/* +- random on every `every` */
-	uint64_t times;		/* at most this many (0 = unlimited) */
-	uint64_t for_ns;	/* stall: how long (0 = until the client gives up) */
-	uint64_t down_ns;	/* restart: refuse connections this long */
-	uint64_t rate;		/* trickle: bytes per second */
+	int64_t offset;	  /* byte in the page (page=), -1 = random */
+	bool by_req;	  /* req=N: count client requests instead of payload bytes */
+	uint64_t after;	  /* first trigger: payload byte (or request) number */
+	uint64_t every;	  /* then again every N (0 = once) */
+	uint64_t jitter;  /* +- random on every `every` */
+	uint64_t times;	  /* at most this many (0 = unlimited) */
+	uint64_t for_ns;  /* stall: how long (0 = until the client gives up) */
+	uint64_t down_ns; /* restart: refuse connections this long */
+	uint64_t rate;	  /* trickle: bytes per second */
 };
 
-struct dir {			/* one direction's buffered, already processed bytes */
+struct dir { /* one direction's buffered, already processed bytes */
 	uint8_t *buf;
 	size_t len, off;
 };
@@ -78,17 +78,17 @@ struct conn {
 	int cfd, sfd;
 	unsigned int idx;
 	struct dir c2s, s2c;
-	bool closing;		/* flush s2c, then close (FIN) */
-	bool rst;		/* ... with an RST */
+	bool closing; /* flush s2c, then close (FIN) */
+	bool rst;     /* ... with an RST */
 	bool dead;
-	uint64_t stall_until;	/* UINT64_MAX = stalled for good */
+	uint64_t stall_until; /* UINT64_MAX = stalled for good */
 	uint64_t trickle_next;
 
 	/* client -> server parser */
 	enum proto cp;
 	uint8_t creq[24];
 	size_t creq_got;
-	uint32_t crlf;		/* last 4 bytes seen (HTTP request end) */
+	uint32_t crlf; /* last 4 bytes seen (HTTP request end) */
 	char cline[256];
 	size_t cline_len;
 	bool head_ring[HEAD_RING];
@@ -100,12 +100,12 @@ struct conn {
 	uint8_t hdr[HTTP_HDR_MAX];
 	size_t hdr_got;
 	bool in_body;
-	uint64_t body_left;	/* payload bytes left in this response */
+	uint64_t body_left; /* payload bytes left in this response */
 	bool body_is_pages;
-	uint64_t body_page;	/* page of the next payload byte */
+	uint64_t body_page; /* page of the next payload byte */
 	uint32_t body_page_off;
 	bool hello_done;
-	bool arm_next;		/* req= trigger for corrupt/length: the next response */
+	bool arm_next; /* req= trigger for corrupt/length: the next response */
 };
 
 static struct spec sp;
@@ -180,7 +180,7 @@ static int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t 
 {
 	char host[256];
 	const char *colon = strrchr(s, ':');
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
 	size_t hl;
 
 	if (!colon || colon == s || !colon[1])
@@ -202,7 +202,8 @@ static int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t 
 
 static int open_listener(void)
 {
-	int one = 1, fd = socket(listen_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1,
+	    fd = socket(listen_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
@@ -236,7 +237,7 @@ static void conn_free(struct conn *c)
 {
 	if (c->cfd >= 0) {
 		if (c->rst) {
-			struct linger l = { .l_onoff = 1, .l_linger = 0 };
+			struct linger l = {.l_onoff = 1, .l_linger = 0};
 
 			setsockopt(c->cfd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 		}
@@ -358,7 +359,7 @@ static void emit(struct dir *d, const void *p, size_t n)
 		d->off = 0;
 	}
 	if (n > BUF_SIZE - d->len)
-		n = BUF_SIZE - d->len;	/* cannot happen: reads are bounded by room() */
+		n = BUF_SIZE - d->len; /* cannot happen: reads are bounded by room() */
 	memcpy(d->buf + d->len, p, n);
 	d->len += n;
 }
@@ -407,7 +408,8 @@ static void parse_c2s(struct conn *c, const uint8_t *p, size_t n)
 				c->cline[c->cline_len++] = (char)p[i];
 			c->crlf = c->crlf << 8 | p[i];
 			if (c->crlf == 0x0d0a0d0a) {
-				c->head_ring[c->head_w++ % HEAD_RING] = !strncmp(c->cline, "HEAD", 4);
+				c->head_ring[c->head_w++ % HEAD_RING] =
+				    !strncmp(c->cline, "HEAD", 4);
 				c->cline_len = 0;
 				c->crlf = 0;
 				client_request_seen(c);
@@ -431,8 +433,7 @@ static size_t payload(struct conn *c, uint8_t *p, size_t n)
 			hit = true;
 		} else if (sp.by_page) {
 			if (c->body_is_pages && c->body_page == sp.page &&
-			    c->body_page_off == (uint32_t)sp.offset &&
-			    may_fire())
+			    c->body_page_off == (uint32_t)sp.offset && may_fire())
 				hit = sp.mode != M_LENGTH;
 		} else if (!sp.by_req && payload_pos >= next_at && may_fire() &&
 			   sp.mode != M_LENGTH) {
@@ -442,17 +443,19 @@ static size_t payload(struct conn *c, uint8_t *p, size_t n)
 		if (hit) {
 			snprintf(where, sizeof(where), "payload byte %llu (page %lld + %u)",
 				 (unsigned long long)payload_pos,
-				 c->body_is_pages ? (long long)c->body_page : -1LL, c->body_page_off);
+				 c->body_is_pages ? (long long)c->body_page : -1LL,
+				 c->body_page_off);
 			if (sp.mode == M_CORRUPT) {
 				uint8_t x = (uint8_t)(1 + rnd() % 255);
 
 				fired++;
-				logit("conn %u: corrupt %s: 0x%02x ^ 0x%02x", c->idx, where, p[i], x);
+				logit("conn %u: corrupt %s: 0x%02x ^ 0x%02x", c->idx, where, p[i],
+				      x);
 				p[i] ^= x;
 			} else {
 				conn_fault(c, where);
 				if (c->closing || c->dead)
-					return i;	/* the rest never reaches the client */
+					return i; /* the rest never reaches the client */
 			}
 		}
 		payload_pos++;
@@ -486,7 +489,7 @@ static void doze_header_done(struct conn *c)
 {
 	struct dz_pp_resp r;
 
-	if (!c->hello_done) {	/* the server's hello: passed on as it is */
+	if (!c->hello_done) { /* the server's hello: passed on as it is */
 		c->hello_done = true;
 		emit(&c->s2c, c->hdr, c->hdr_got);
 		c->hdr_got = 0;
@@ -544,8 +547,9 @@ static void http_header_done(struct conn *c)
 		len = 0;
 	c->body_is_pages = false;
 	cr = hdr_find(h, "Content-Range:");
-	if (status == 206 && cr && sscanf(cr, " bytes %llu-%llu", (unsigned long long *)&first,
-					  (unsigned long long *)&last) == 2) {
+	if (status == 206 && cr &&
+	    sscanf(cr, " bytes %llu-%llu", (unsigned long long *)&first,
+		   (unsigned long long *)&last) == 2) {
 		c->body_is_pages = true;
 		c->body_page = first / PAGE;
 		c->body_page_off = (uint32_t)(first % PAGE);
@@ -625,7 +629,7 @@ static void parse_s2c(struct conn *c, uint8_t *p, size_t n)
 		if (c->hdr_got >= 4 && !memcmp(c->hdr + c->hdr_got - 4, "\r\n\r\n", 4)) {
 			http_header_done(c);
 		} else if (c->hdr_got >= HTTP_HDR_MAX - 1) {
-			c->sp = P_RAW;	/* not HTTP as we know it: pass the rest through */
+			c->sp = P_RAW; /* not HTTP as we know it: pass the rest through */
 			emit(&c->s2c, c->hdr, c->hdr_got);
 			c->hdr_got = 0;
 		}
@@ -750,8 +754,12 @@ static int parse_spec(const char *s)
 		fprintf(stderr, "doze faultproxy: unknown fault mode '%s'\n", buf);
 		return -1;
 	}
-	sp = (struct spec){ .mode = (enum mode)i, .offset = -1, .down_ns = 1000000000ull,
-			    .rate = 65536, .after = UINT64_MAX, .times = 1 };
+	sp = (struct spec){.mode = (enum mode)i,
+			   .offset = -1,
+			   .down_ns = 1000000000ull,
+			   .rate = 65536,
+			   .after = UINT64_MAX,
+			   .times = 1};
 	for (kv = colon ? strtok_r(colon, ",", &save) : NULL; kv; kv = strtok_r(NULL, ",", &save)) {
 		char *v = strchr(kv, '='), *end;
 		uint64_t x = 0;
@@ -802,7 +810,7 @@ static int parse_spec(const char *s)
 		return -1;
 	}
 	if (sp.by_page && !strstr(s, "times="))
-		sp.times = 0;	/* page=P: every time the page passes, unless limited */
+		sp.times = 0; /* page=P: every time the page passes, unless limited */
 	if (sp.after == UINT64_MAX)
 		sp.after = sp.by_req ? 1 : 0;
 	return 0;
@@ -852,23 +860,21 @@ static void usage(FILE *f)
 
 int cmd_faultproxy(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "to", required_argument, NULL, 't' },
-		{ "fault", required_argument, NULL, 'f' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "port-file", required_argument, NULL, 'p' },
-		{ "max-time", required_argument, NULL, 'm' },
-		{ "log", required_argument, NULL, 'L' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	static const struct option lopts[] = {{"listen", required_argument, NULL, 'l'},
+					      {"to", required_argument, NULL, 't'},
+					      {"fault", required_argument, NULL, 'f'},
+					      {"seed", required_argument, NULL, 's'},
+					      {"port-file", required_argument, NULL, 'p'},
+					      {"max-time", required_argument, NULL, 'm'},
+					      {"log", required_argument, NULL, 'L'},
+					      {"quiet", no_argument, NULL, 'q'},
+					      {"help", no_argument, NULL, 'h'},
+					      {0}};
 	const char *listen_at = NULL, *to = NULL, *port_file = NULL, *log_path = NULL;
 	const char *fault = "pass";
 	double max_time = 300;
 	uint64_t seed = 1, t_end;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	char addr[160], *end;
 	int c, r;
 
@@ -938,12 +944,14 @@ int cmd_faultproxy(int argc, char **argv)
 	if (log_path && !strcmp(log_path, "-"))
 		logf = NULL;
 	else if (log_path && !(logf = fopen(log_path, "w"))) {
-		fprintf(stderr, "doze faultproxy: cannot write %s: %s\n", log_path, strerror(errno));
+		fprintf(stderr, "doze faultproxy: cannot write %s: %s\n", log_path,
+			strerror(errno));
 		return 1;
 	}
 	lfd = open_listener();
 	if (lfd < 0) {
-		fprintf(stderr, "doze faultproxy: cannot listen on %s: %s\n", listen_at, strerror(-lfd));
+		fprintf(stderr, "doze faultproxy: cannot listen on %s: %s\n", listen_at,
+			strerror(-lfd));
 		return 1;
 	}
 	addr_str(&listen_ss, addr, sizeof(addr));
@@ -984,12 +992,12 @@ int cmd_faultproxy(int argc, char **argv)
 			if (lfd >= 0)
 				logit("restart: accepting connections again");
 			else
-				wake = t + 10000000;	/* port still busy: try again soon */
+				wake = t + 10000000; /* port still busy: try again soon */
 		} else if (lfd < 0 && restart_until < wake) {
 			wake = restart_until;
 		}
 		if (lfd >= 0) {
-			pfd[np] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+			pfd[np] = (struct pollfd){.fd = lfd, .events = POLLIN};
 			who[np++] = NULL;
 		}
 		for (int i = 0; i < MAX_CONNS; i++) {
@@ -1010,16 +1018,15 @@ int cmd_faultproxy(int argc, char **argv)
 			if (trickling && k->s2c.off < k->s2c.len && k->trickle_next > t &&
 			    k->trickle_next < wake)
 				wake = k->trickle_next;
-			pfd[np] = (struct pollfd){
-				.fd = k->cfd,
-				.events = (short)((k->closing ? 0 : POLLIN) | (out_ready ? POLLOUT : 0))
-			};
+			pfd[np] = (struct pollfd){.fd = k->cfd,
+						  .events = (short)((k->closing ? 0 : POLLIN) |
+								    (out_ready ? POLLOUT : 0))};
 			who[np++] = k;
 			pfd[np] = (struct pollfd){
-				.fd = k->sfd,
-				.events = (short)((k->closing || room(&k->s2c) < BUF_SIZE / 2 ? 0 : POLLIN) |
-						  (k->c2s.off < k->c2s.len ? POLLOUT : 0))
-			};
+			    .fd = k->sfd,
+			    .events =
+				(short)((k->closing || room(&k->s2c) < BUF_SIZE / 2 ? 0 : POLLIN) |
+					(k->c2s.off < k->c2s.len ? POLLOUT : 0))};
 			who[np++] = k;
 		}
 		timeout = wake <= t ? 0 : (int)((wake - t) / 1000000) + 1;
@@ -1047,12 +1054,13 @@ int cmd_faultproxy(int argc, char **argv)
 		}
 	if (lfd >= 0)
 		close(lfd);
-	logit("done: %llu connections, %llu faults fired, %llu bytes from the server, %llu payload bytes, %llu requests",
+	logit("done: %llu connections, %llu faults fired, %llu bytes from the server, %llu payload "
+	      "bytes, %llu requests",
 	      (unsigned long long)nconn, (unsigned long long)fired, (unsigned long long)bytes_s2c,
 	      (unsigned long long)payload_pos, (unsigned long long)requests_seen);
 	if (!quiet)
-		printf("faultproxy: %llu connections, %llu faults fired\n", (unsigned long long)nconn,
-		       (unsigned long long)fired);
+		printf("faultproxy: %llu connections, %llu faults fired\n",
+		       (unsigned long long)nconn, (unsigned long long)fired);
 	if (logf && logf != stderr)
 		fclose(logf);
 	return 0;

@@ -36,7 +36,7 @@ void hx_gp(void);
 extern u64 hx_gp_orig, hx_gp_count;
 void hx_ve(void);
 void hx_pr(void);
-#define HX_LOG	1024
+#define HX_LOG 1024
 struct ve_rec {
 	u32 reason, busy;
 	u64 token, gpa;
@@ -45,24 +45,24 @@ extern struct ve_rec hx_ve_log[HX_LOG];
 extern u32 hx_pr_log[HX_LOG];
 extern u64 hx_ve_area, hx_apf_area, hx_ve_n, hx_pr_n, hx_ve_rearm;
 
-#define MSR_APF_EN	0x4b564d02
-#define MSR_APF_INT	0x4b564d06
-#define MSR_APF_ACK	0x4b564d07
-#define APF_EN_ON	(1UL << 0)
-#define APF_EN_INT	(1UL << 3)
+#define MSR_APF_EN  0x4b564d02
+#define MSR_APF_INT 0x4b564d06
+#define MSR_APF_ACK 0x4b564d07
+#define APF_EN_ON   (1UL << 0)
+#define APF_EN_INT  (1UL << 3)
 
 #define EINVAL	22
 #define EFAULT	14
 #define E2BIG	7
-#define ENOEXEC	8
+#define ENOEXEC 8
 #define EACCES	13
 
-#define LOG_SIZE	4096
-#define CANARY		0xa5
+#define LOG_SIZE 4096
+#define CANARY	 0xa5
 
 struct insn {
 	u8 code;
-	u8 regs;	/* dst:4 | src:4 << 4 */
+	u8 regs; /* dst:4 | src:4 << 4 */
 	short off;
 	s32 imm;
 };
@@ -126,7 +126,7 @@ static u16 *idt_entry(int vec)
 static u64 idt_swap(int vec, u64 h)
 {
 	u16 *e = idt_entry(vec);
-	u64 old = (u64)e[0] | (u64)e[3] << 16 | (u64)*(u32 *)(e + 4) << 32;
+	u64 old = (u64)e[0] | (u64)e[3] << 16 | (u64) * (u32 *)(e + 4) << 32;
 
 	e[0] = (u16)h;
 	e[3] = (u16)(h >> 16);
@@ -139,12 +139,14 @@ static void install_gp_hook(void)
 	hx_gp_orig = idt_swap(13, (u64)hx_gp);
 }
 
-static void emit_prog(struct insn *p, u32 n, u64 gpa_prog, u32 len, u64 gpa_log, u32 log_size)
+/* Fills the registration block (verdict preset to a value the host never writes). */
+static void set_reg(u64 gpa_prog, u32 len, u64 gpa_log, u32 log_size)
 {
-	(void)p;
-	(void)n;
-	reg = (struct dz_pred_reg){ .prog_gpa = gpa_prog, .prog_len = len, .log_gpa = gpa_log,
-				    .log_size = log_size, .verdict = 12345 };
+	reg = (struct dz_pred_reg){.prog_gpa = gpa_prog,
+				   .prog_len = len,
+				   .log_gpa = gpa_log,
+				   .log_size = log_size,
+				   .verdict = 12345};
 }
 
 /* Registers the block at @blk; returns the verdict rdmsr reports. */
@@ -153,7 +155,7 @@ static s64 do_register(u64 blk)
 	u64 v = 0;
 
 	if (hx_wrmsr(DZ_MSR_PRED, blk))
-		return -1000;	/* registration must never #GP */
+		return -1000; /* registration must never #GP */
 	if (hx_rdmsr(DZ_MSR_PRED, &v))
 		return -1001;
 	return (s64)v;
@@ -186,15 +188,15 @@ static void set_prog(u32 n, const struct insn *src)
 		prog[i] = src[i];
 }
 
-static const struct insn ret0[] = { { 0xb7, 0x00, 0, 0 }, { 0x95, 0, 0, 0 } };
+static const struct insn ret0[] = {{0xb7, 0x00, 0, 0}, {0x95, 0, 0, 0}};
 
 /* ---- the ABI is not offered (plain doze run): every write is refused ---- */
 
 static void probes_no_abi(void)
 {
-	static const u32 msrs[] = { MSR_APF_EN, MSR_APF_INT, MSR_APF_ACK, DZ_MSR_VE_INFO,
-				    DZ_MSR_PRED, DZ_MSR_ERROR, DZ_MSR_PAGE_READY_ACK,
-				    DZ_MSR_FEATURES, DZ_MSR_SYNC_RANGES };
+	static const u32 msrs[] = {
+	    MSR_APF_EN,	  MSR_APF_INT,		 MSR_APF_ACK,	  DZ_MSR_VE_INFO,    DZ_MSR_PRED,
+	    DZ_MSR_ERROR, DZ_MSR_PAGE_READY_ACK, DZ_MSR_FEATURES, DZ_MSR_SYNC_RANGES};
 	u32 refused = 0;
 
 	for (u32 i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
@@ -208,9 +210,16 @@ static void probes_no_abi(void)
 
 static void probes_msrs(void)
 {
-	static const u64 garbage[] = { 0, 1, ~0UL, 1UL << 63, 0x8000000000000001UL,
-				       0xdeadbeefcafebabeUL, 0x3f, 0x41, 0xfee00001UL,
-				       0xfffffffffffff001UL };
+	static const u64 garbage[] = {0,
+				      1,
+				      ~0UL,
+				      1UL << 63,
+				      0x8000000000000001UL,
+				      0xdeadbeefcafebabeUL,
+				      0x3f,
+				      0x41,
+				      0xfee00001UL,
+				      0xfffffffffffff001UL};
 	u64 area = (u64)areas, v;
 	u32 gp = 0, total = 0;
 
@@ -234,7 +243,8 @@ static void probes_msrs(void)
 	expect_gp("APF_EN area at end of RAM", MSR_APF_EN, ram | APF_EN_ON | APF_EN_INT);
 	expect_gp("APF_EN area straddling the end of RAM", MSR_APF_EN,
 		  (ram - 32) | APF_EN_ON | APF_EN_INT);
-	expect_gp("APF_EN area in the LAPIC MMIO range", MSR_APF_EN, 0xfee00000UL | APF_EN_ON | APF_EN_INT);
+	expect_gp("APF_EN area in the LAPIC MMIO range", MSR_APF_EN,
+		  0xfee00000UL | APF_EN_ON | APF_EN_INT);
 	expect_gp("APF_EN area at 2^63", MSR_APF_EN, (1UL << 63) | APF_EN_ON | APF_EN_INT);
 	expect_gp("APF_EN area at the top of the address space", MSR_APF_EN,
 		  0xffffffffffffffc0UL | APF_EN_ON | APF_EN_INT);
@@ -249,10 +259,12 @@ static void probes_msrs(void)
 	/* #VE area */
 	expect_gp("VE_INFO reserved bits 1-5", DZ_MSR_VE_INFO, area | 0x3f);
 	expect_gp("VE_INFO area at end of RAM", DZ_MSR_VE_INFO, ram | DZ_VE_ENABLE);
-	expect_gp("VE_INFO area in the LAPIC MMIO range", DZ_MSR_VE_INFO, 0xfee00000UL | DZ_VE_ENABLE);
+	expect_gp("VE_INFO area in the LAPIC MMIO range", DZ_MSR_VE_INFO,
+		  0xfee00000UL | DZ_VE_ENABLE);
 	expect_gp("VE_INFO area at the top of the address space", DZ_MSR_VE_INFO,
 		  0xffffffffffffffc0UL | DZ_VE_ENABLE);
-	expect_ok("VE_INFO area in the last 64 bytes of RAM", DZ_MSR_VE_INFO, (ram - 64) | DZ_VE_ENABLE);
+	expect_ok("VE_INFO area in the last 64 bytes of RAM", DZ_MSR_VE_INFO,
+		  (ram - 64) | DZ_VE_ENABLE);
 	expect_ok("VE_INFO disable", DZ_MSR_VE_INFO, 0);
 
 	/* ACKs of tokens never handed out */
@@ -269,8 +281,8 @@ static void probes_msrs(void)
 	/* FEATURES is read-only, ERROR reads 0 until a page is lost */
 	expect_gp("FEATURES write", DZ_MSR_FEATURES, 0);
 	v = ~0UL;
-	result("ERROR reads 0 (no page lost)", !hx_rdmsr(DZ_MSR_ERROR, &v) && v == 0, "read %lx",
-	       v, 0);
+	result("ERROR reads 0 (no page lost)", !hx_rdmsr(DZ_MSR_ERROR, &v) && v == 0, "read %lx", v,
+	       0);
 	expect_ok("ERROR write clears", DZ_MSR_ERROR, 0xdead);
 
 	/* never-async ranges */
@@ -297,9 +309,10 @@ static void probes_msrs(void)
 	/* garbage everywhere: whatever the answer, the VMM survives and stays consistent */
 	total = 0;
 	{
-		static const u32 msrs[] = { MSR_APF_EN, MSR_APF_INT, MSR_APF_ACK, DZ_MSR_VE_INFO,
-					    DZ_MSR_ERROR, DZ_MSR_PAGE_READY_ACK, DZ_MSR_FEATURES,
-					    DZ_MSR_SYNC_RANGES, DZ_MSR_PRED };
+		static const u32 msrs[] = {
+		    MSR_APF_EN,	     MSR_APF_INT,	 MSR_APF_ACK,
+		    DZ_MSR_VE_INFO,  DZ_MSR_ERROR,	 DZ_MSR_PAGE_READY_ACK,
+		    DZ_MSR_FEATURES, DZ_MSR_SYNC_RANGES, DZ_MSR_PRED};
 
 		for (u32 m = 0; m < sizeof(msrs) / sizeof(msrs[0]); m++)
 			for (u32 g = 0; g < sizeof(garbage) / sizeof(garbage[0]); g++) {
@@ -330,92 +343,95 @@ static void probes_pred(void)
 		       -EFAULT);
 
 	set_prog(2, ret0);
-	emit_prog(prog, 2, pg, 0, lg, LOG_SIZE);
+	set_reg(pg, 0, lg, LOG_SIZE);
 	expect_verdict("PRED empty program: -EINVAL", blk, -EINVAL);
 	result("... the verdict is written into the block too", reg.verdict == -EINVAL,
 	       "block verdict %ld", (u64)(s64)reg.verdict, 0);
-	emit_prog(prog, 2, pg, 300u << 10, lg, LOG_SIZE);
+	set_reg(pg, 300u << 10, lg, LOG_SIZE);
 	expect_verdict("PRED 300 KiB image: -E2BIG", blk, -E2BIG);
-	emit_prog(prog, 2, pg, 12, lg, LOG_SIZE);
+	set_reg(pg, 12, lg, LOG_SIZE);
 	expect_verdict("PRED raw length 12 (not a multiple of 8): -EINVAL", blk, -EINVAL);
-	emit_prog(prog, 2, ram - 8, 16, lg, LOG_SIZE);
+	set_reg(ram - 8, 16, lg, LOG_SIZE);
 	expect_verdict("PRED program straddling the end of RAM: -EFAULT", blk, -EFAULT);
-	emit_prog(prog, 2, 0xfffffffffffffff8UL, 16, lg, LOG_SIZE);
+	set_reg(0xfffffffffffffff8UL, 16, lg, LOG_SIZE);
 	expect_verdict("PRED program wrapping around 2^64: -EFAULT", blk, -EFAULT);
-	emit_prog(prog, 2, pg, 16, ram - 8, 64);
+	set_reg(pg, 16, ram - 8, 64);
 	expect_verdict("PRED log straddling the end of RAM: -EFAULT", blk, -EFAULT);
-	emit_prog(prog, 2, pg, 16, 0xffffffffffffff00UL, 0x200);
+	set_reg(pg, 16, 0xffffffffffffff00UL, 0x200);
 	expect_verdict("PRED log wrapping around 2^64: -EFAULT", blk, -EFAULT);
-	emit_prog(prog, 2, pg, 16, lg, 2u << 20);
+	set_reg(pg, 16, lg, 2u << 20);
 	expect_verdict("PRED 2 MiB log buffer: -E2BIG", blk, -E2BIG);
-	emit_prog(prog, 2, pg, 16, pg + 8, 64);
+	set_reg(pg, 16, pg + 8, 64);
 	expect_verdict("PRED log overlapping the program: -EINVAL", blk, -EINVAL);
-	emit_prog(prog, 2, pg, 16, blk + 8, 64);
+	set_reg(pg, 16, blk + 8, 64);
 	expect_verdict("PRED log overlapping the registration block: -EINVAL", blk, -EINVAL);
 
 	/* 5000 instructions */
 	for (u32 i = 0; i < 4999; i++)
 		prog[i] = ret0[0];
 	prog[4999] = ret0[1];
-	emit_prog(prog, 5000, pg, 5000 * 8, lg, LOG_SIZE);
+	set_reg(pg, 5000 * 8, lg, LOG_SIZE);
 	expect_verdict("PRED 5000 raw instructions: -E2BIG", blk, -E2BIG);
 
 	/* ELF magic, then garbage */
 	for (u32 i = 0; i < 64; i++)
 		((u8 *)prog)[i] = (u8)(i * 37);
 	((u8 *)prog)[0] = 0x7f, ((u8 *)prog)[1] = 'E', ((u8 *)prog)[2] = 'L', ((u8 *)prog)[3] = 'F';
-	emit_prog(prog, 8, pg, 64, lg, LOG_SIZE);
+	set_reg(pg, 64, lg, LOG_SIZE);
 	expect_verdict("PRED ELF magic followed by garbage: -ENOEXEC", blk, -ENOEXEC);
 
 	/* malicious programs: the verifier says no, with a log */
 	{
-		static const struct insn oob[] = { { 0x79, 0x10, 4096, 0 }, { 0x95, 0, 0, 0 } };
-		static const struct insn neg[] = { { 0x79, 0x10, -8, 0 }, { 0x95, 0, 0, 0 } };
-		static const struct insn wr[] = { { 0x7a, 0x01, 0, 7 }, { 0xb7, 0, 0, 0 }, { 0x95, 0, 0, 0 } };
-		static const struct insn loop[] = { { 0xb7, 0, 0, 0 }, { 0x05, 0, -1, 0 }, { 0x95, 0, 0, 0 } };
-		static const struct insn back[] = { { 0xb7, 0, 0, 0 }, { 0x07, 0, 0, 1 }, { 0x05, 0, -2, 0 },
-						    { 0x95, 0, 0, 0 } };
-		static const struct insn bad[] = { { 0xff, 0, 0, 0 }, { 0x95, 0, 0, 0 } };
-		static const struct insn helper[] = { { 0x85, 0, 0, 9999 }, { 0x95, 0, 0, 0 } };
-		static const struct insn noexit[] = { { 0xb7, 0, 0, 0 } };
-		static const struct insn r10[] = { { 0xb7, 0x0a, 0, 0 }, { 0x95, 0, 0, 0 } };
-		static const struct insn leak[] = { { 0xbf, 0x10, 0, 0 }, { 0x95, 0, 0, 0 } };
+		static const struct insn oob[] = {{0x79, 0x10, 4096, 0}, {0x95, 0, 0, 0}};
+		static const struct insn neg[] = {{0x79, 0x10, -8, 0}, {0x95, 0, 0, 0}};
+		static const struct insn wr[] = {
+		    {0x7a, 0x01, 0, 7}, {0xb7, 0, 0, 0}, {0x95, 0, 0, 0}};
+		static const struct insn loop[] = {
+		    {0xb7, 0, 0, 0}, {0x05, 0, -1, 0}, {0x95, 0, 0, 0}};
+		static const struct insn back[] = {
+		    {0xb7, 0, 0, 0}, {0x07, 0, 0, 1}, {0x05, 0, -2, 0}, {0x95, 0, 0, 0}};
+		static const struct insn bad[] = {{0xff, 0, 0, 0}, {0x95, 0, 0, 0}};
+		static const struct insn helper[] = {{0x85, 0, 0, 9999}, {0x95, 0, 0, 0}};
+		static const struct insn noexit[] = {{0xb7, 0, 0, 0}};
+		static const struct insn r10[] = {{0xb7, 0x0a, 0, 0}, {0x95, 0, 0, 0}};
+		static const struct insn leak[] = {{0xbf, 0x10, 0, 0}, {0x95, 0, 0, 0}};
 
 		fill_log_canary();
 		set_prog(2, oob);
-		emit_prog(prog, 2, pg, 16, lg, LOG_SIZE);
-		expect_verdict("PRED context read out of bounds (r1 + 4096): -EACCES", blk, -EACCES);
+		set_reg(pg, 16, lg, LOG_SIZE);
+		expect_verdict("PRED context read out of bounds (r1 + 4096): -EACCES", blk,
+			       -EACCES);
 		result("... the log says why, NUL-terminated inside the buffer",
-		       logbuf[0] != CANARY && logbuf[0] && log_canary_intact(LOG_SIZE), "log[0] %lx",
-		       logbuf[0], 0);
+		       logbuf[0] != CANARY && logbuf[0] && log_canary_intact(LOG_SIZE),
+		       "log[0] %lx", logbuf[0], 0);
 		result("... the block's other fields are untouched",
 		       reg.prog_gpa == pg && reg.prog_len == 16 && reg.log_gpa == lg &&
-			       reg.log_size == LOG_SIZE && reg.reserved == 0,
+			   reg.log_size == LOG_SIZE && reg.reserved == 0,
 		       "prog_len %lu log_size %lu", reg.prog_len, reg.log_size);
 		set_prog(2, neg);
 		expect_verdict("PRED context read at r1 - 8: -EACCES", blk, -EACCES);
 		set_prog(3, wr);
-		emit_prog(prog, 3, pg, 24, lg, LOG_SIZE);
+		set_reg(pg, 24, lg, LOG_SIZE);
 		expect_verdict("PRED context write: -EACCES", blk, -EACCES);
 		set_prog(3, loop);
 		expect_verdict("PRED endless loop (ja -1): -EINVAL", blk, -EINVAL);
 		set_prog(4, back);
-		emit_prog(prog, 4, pg, 32, lg, LOG_SIZE);
+		set_reg(pg, 32, lg, LOG_SIZE);
 		expect_verdict("PRED back-edge: -EINVAL", blk, -EINVAL);
 		set_prog(2, bad);
-		emit_prog(prog, 2, pg, 16, lg, LOG_SIZE);
+		set_reg(pg, 16, lg, LOG_SIZE);
 		expect_verdict("PRED invalid opcode 0xff: -EINVAL", blk, -EINVAL);
 		set_prog(2, helper);
 		v = do_register(blk);
 		result("PRED unknown helper 9999: rejected", v < 0 && v > -1000, "verdict %ld",
 		       (u64)v, 0);
 		set_prog(1, noexit);
-		emit_prog(prog, 1, pg, 8, lg, LOG_SIZE);
+		set_reg(pg, 8, lg, LOG_SIZE);
 		v = do_register(blk);
-		result("PRED falls off the end: rejected", v < 0 && v > -1000, "verdict %ld", (u64)v,
-		       0);
+		result("PRED falls off the end: rejected", v < 0 && v > -1000, "verdict %ld",
+		       (u64)v, 0);
 		set_prog(2, r10);
-		emit_prog(prog, 2, pg, 16, lg, LOG_SIZE);
+		set_reg(pg, 16, lg, LOG_SIZE);
 		expect_verdict("PRED writes the frame pointer: -EACCES", blk, -EACCES);
 		set_prog(2, leak);
 		v = do_register(blk);
@@ -425,20 +441,20 @@ static void probes_pred(void)
 		/* tiny log buffers: never a byte more than the guest gave */
 		fill_log_canary();
 		set_prog(2, oob);
-		emit_prog(prog, 2, pg, 16, lg, 1);
+		set_reg(pg, 16, lg, 1);
 		expect_verdict("PRED log_size 1: still -EACCES", blk, -EACCES);
 		result("... only the NUL is written", logbuf[0] == 0 && log_canary_intact(1),
 		       "log[0] %lx log[1] %lx", logbuf[0], logbuf[1]);
 		fill_log_canary();
-		emit_prog(prog, 2, pg, 16, lg, 0);
+		set_reg(pg, 16, lg, 0);
 		expect_verdict("PRED log_size 0: still -EACCES", blk, -EACCES);
 		result("... nothing is written", log_canary_intact(0), "log[0] %lx", logbuf[0], 0);
 		fill_log_canary();
-		emit_prog(prog, 2, pg, 16, lg, 17);
+		set_reg(pg, 16, lg, 17);
 		do_register(blk);
 		result("PRED log_size 17: at most 17 bytes, NUL-terminated",
-		       log_canary_intact(17) && logbuf[16] == 0, "log[16] %lx log[17] %lx", logbuf[16],
-		       logbuf[17]);
+		       log_canary_intact(17) && logbuf[16] == 0, "log[16] %lx log[17] %lx",
+		       logbuf[16], logbuf[17]);
 	}
 
 	/* a flood of bad registrations: each one answered, none crashes the VMM
@@ -454,7 +470,7 @@ static void probes_pred(void)
 
 	/* a good program, registered again and again */
 	set_prog(2, ret0);
-	emit_prog(prog, 2, pg, 16, lg, LOG_SIZE);
+	set_reg(pg, 16, lg, LOG_SIZE);
 	expect_verdict("PRED r0 = 0; exit: accepted", blk, 0);
 	{
 		u32 bad = 0;
@@ -475,18 +491,19 @@ static void probes_overlap(void)
 	s64 v;
 
 	expect_ok("APF_INT 34", MSR_APF_INT, DZ_VEC_PAGE_READY);
-	expect_ok("APF_EN and VE_INFO on the same 64 bytes", MSR_APF_EN, a | APF_EN_ON | APF_EN_INT);
+	expect_ok("APF_EN and VE_INFO on the same 64 bytes", MSR_APF_EN,
+		  a | APF_EN_ON | APF_EN_INT);
 	hx_wrmsr(DZ_MSR_VE_INFO, a | DZ_VE_ENABLE);
 	/* the registration block on top of both areas */
 	set_prog(2, ret0);
-	*(struct dz_pred_reg *)areas = (struct dz_pred_reg){ .prog_gpa = (u64)prog, .prog_len = 16,
-							      .log_gpa = (u64)logbuf, .log_size = 64 };
+	*(struct dz_pred_reg *)areas = (struct dz_pred_reg){
+	    .prog_gpa = (u64)prog, .prog_len = 16, .log_gpa = (u64)logbuf, .log_size = 64};
 	v = do_register(a);
 	result("PRED block on top of the APF and #VE areas: accepted", v == 0, "verdict %ld",
 	       (u64)v, 0);
 	/* the program itself in the areas, the block elsewhere */
-	reg = (struct dz_pred_reg){ .prog_gpa = a + 16, .prog_len = 16, .log_gpa = (u64)logbuf,
-				    .log_size = 64 };
+	reg = (struct dz_pred_reg){
+	    .prog_gpa = a + 16, .prog_len = 16, .log_gpa = (u64)logbuf, .log_size = 64};
 	((struct insn *)(areas + 16))[0] = ret0[0];
 	((struct insn *)(areas + 16))[1] = ret0[1];
 	v = do_register((u64)&reg);
@@ -497,9 +514,10 @@ static void probes_overlap(void)
 	for (u64 p = 0; p < ram; p += 4096) {
 		sum += *(volatile u8 *)p;
 		if ((p & 0xfffff) == 0)
-			do_register((u64)&reg);	/* re-register now and then */
+			do_register((u64)&reg); /* re-register now and then */
 	}
-	result("every page of RAM read with the areas armed at the end of RAM", true, "%lu%lu", sum, 0);
+	result("every page of RAM read with the areas armed at the end of RAM", true, "%lu%lu", sum,
+	       0);
 	hx_wrmsr(MSR_APF_EN, 0);
 	hx_wrmsr(DZ_MSR_VE_INFO, 0);
 }
@@ -519,7 +537,7 @@ static void probe_cold(bool restored)
 
 /* ---- asynchronous delivery, handled by a guest that plays by none of the rules ---- */
 
-#define COLD_PAGES	512	/* 2 MiB at ram - 4 MiB: written before the snapshot only */
+#define COLD_PAGES 512 /* 2 MiB at ram - 4 MiB: written before the snapshot only */
 static u64 cold;
 
 static u64 cold_word(u64 i)
@@ -548,11 +566,11 @@ static u32 cold_touch(u64 from, u64 to, bool noise)
 		__asm__ volatile("cli");
 		bad += v != cold_word(i);
 		if (noise && (i & 15) == 0) {
-			hx_wrmsr(MSR_APF_ACK, 1);		/* a token we never got */
+			hx_wrmsr(MSR_APF_ACK, 1); /* a token we never got */
 			hx_wrmsr(DZ_MSR_PAGE_READY_ACK, 1);
 		}
 		if (noise && (i & 31) == 0)
-			do_register((u64)&reg);			/* re-register mid-flight */
+			do_register((u64)&reg); /* re-register mid-flight */
 	}
 	return bad;
 }
@@ -584,7 +602,8 @@ static void probes_async(void)
 	ranges.range[0].end = cold;
 	ranges.range[1].start = cold + COLD_PAGES * 4096;
 	ranges.range[1].end = ram;
-	expect_ok("async: never-async everywhere but the test region", DZ_MSR_SYNC_RANGES, (u64)&ranges);
+	expect_ok("async: never-async everywhere but the test region", DZ_MSR_SYNC_RANGES,
+		  (u64)&ranges);
 	old_ve = idt_swap(DZ_VEC_VE, (u64)hx_ve);
 	old_pr = idt_swap(DZ_VEC_PAGE_READY, (u64)hx_pr);
 	hx_ve_area = (u64)ve;
@@ -595,10 +614,10 @@ static void probes_async(void)
 	expect_ok("async: #VE armed", DZ_MSR_VE_INFO, (u64)ve | DZ_VE_ENABLE);
 	{
 		/* "may sleep": always (under --policy bpf every fault with IF = 1 is async) */
-		static const struct insn ret1[] = { { 0xb7, 0x00, 0, 1 }, { 0x95, 0, 0, 0 } };
+		static const struct insn ret1[] = {{0xb7, 0x00, 0, 1}, {0x95, 0, 0, 0}};
 
 		set_prog(2, ret1);
-		emit_prog(prog, 2, (u64)prog, 16, (u64)logbuf, 64);
+		set_reg((u64)prog, 16, (u64)logbuf, 64);
 		expect_verdict("async: predicate r0 = 1 accepted", (u64)&reg, 0);
 	}
 
@@ -608,7 +627,8 @@ static void probes_async(void)
 	result("async: #VE area left busy: at most one #VE", n_first <= 1, "%lu #VE", n_first, 0);
 	result("async: every page read back right (A)", bad == 0, "%u wrong", bad, 0);
 	if (!n_first)
-		printk("hostile: info: no #VE delivered (this policy keeps ring-0 faults synchronous)\n");
+		printk("hostile: info: no #VE delivered (this policy keeps ring-0 faults "
+		       "synchronous)\n");
 
 	/* B: re-arm at once, never sleep, ACK tokens never given, re-register in flight */
 	ve->busy = 0;
@@ -691,9 +711,11 @@ void hostile_main(void)
 	install_gp_hook();
 	cold_prog[0] = ret0[0];
 	cold_prog[1] = ret0[1];
-	cold_reg = (struct dz_pred_reg){ .prog_gpa = (u64)cold_prog, .prog_len = sizeof(cold_prog),
-					 .log_gpa = (u64)cold_log, .log_size = sizeof(cold_log),
-					 .verdict = 12345 };
+	cold_reg = (struct dz_pred_reg){.prog_gpa = (u64)cold_prog,
+					.prog_len = sizeof(cold_prog),
+					.log_gpa = (u64)cold_log,
+					.log_size = sizeof(cold_log),
+					.verdict = 12345};
 	cold_fill();
 	printk("hostile: snapshot point\n");
 	/* With --snapshot the run ends here; a restored guest continues below. */
