@@ -43,7 +43,8 @@ struct ve_rec {
 };
 extern struct ve_rec hx_ve_log[HX_LOG];
 extern u32 hx_pr_log[HX_LOG];
-extern u64 hx_ve_area, hx_apf_area, hx_ve_n, hx_pr_n, hx_ve_rearm;
+extern u64 hx_ve_area, hx_apf_area, hx_ve_n, hx_pr_n, hx_ve_rearm, hx_pf_n, hx_pf_orig;
+void hx_pf(void);
 
 #define MSR_APF_EN  0x4b564d02
 #define MSR_APF_INT 0x4b564d06
@@ -80,6 +81,7 @@ static u8 areas[4096] __attribute__((aligned(4096)));
 static struct dz_sync_ranges ranges __attribute__((aligned(64)));
 
 static u32 passed, run;
+static bool ve_mode; /* #VE offered (else only Linux's #PF: --async-delivery pf) */
 static u64 ram;
 
 static void result(const char *name, bool good, const char *fmt, u64 a, u64 b)
@@ -263,9 +265,14 @@ static void probes_msrs(void)
 		  0xfee00000UL | DZ_VE_ENABLE);
 	expect_gp("VE_INFO area at the top of the address space", DZ_MSR_VE_INFO,
 		  0xffffffffffffffc0UL | DZ_VE_ENABLE);
-	expect_ok("VE_INFO area in the last 64 bytes of RAM", DZ_MSR_VE_INFO,
-		  (ram - 64) | DZ_VE_ENABLE);
-	expect_ok("VE_INFO disable", DZ_MSR_VE_INFO, 0);
+	if (ve_mode) {
+		expect_ok("VE_INFO area in the last 64 bytes of RAM", DZ_MSR_VE_INFO,
+			  (ram - 64) | DZ_VE_ENABLE);
+		expect_ok("VE_INFO disable", DZ_MSR_VE_INFO, 0);
+	} else {
+		expect_gp("VE_INFO refused: #VE not offered (--async-delivery pf)", DZ_MSR_VE_INFO,
+			  (ram - 64) | DZ_VE_ENABLE);
+	}
 
 	/* ACKs of tokens never handed out */
 	expect_gp("APF_ACK value 2", MSR_APF_ACK, 2);
@@ -594,6 +601,7 @@ static void probes_async(void)
 	struct dz_ve_info *ve = (void *)(areas + 64);
 	struct dz_apf_area *apf = (void *)areas;
 	u64 old_ve, old_pr, n_first, bad_rec = 0, bad_pr = 0;
+	const char *what = ve_mode ? "#VE" : "#PF";
 	u32 bad;
 
 	/* only the cold region may go asynchronous */
@@ -606,12 +614,17 @@ static void probes_async(void)
 		  (u64)&ranges);
 	old_ve = idt_swap(DZ_VEC_VE, (u64)hx_ve);
 	old_pr = idt_swap(DZ_VEC_PAGE_READY, (u64)hx_pr);
+	hx_pf_orig = idt_swap(14, (u64)hx_pf);
 	hx_ve_area = (u64)ve;
 	hx_apf_area = (u64)apf;
 	hx_ve_rearm = 0;
 	hx_wrmsr(MSR_APF_INT, DZ_VEC_PAGE_READY);
 	expect_ok("async: APF armed", MSR_APF_EN, (u64)apf | APF_EN_ON | APF_EN_INT);
-	expect_ok("async: #VE armed", DZ_MSR_VE_INFO, (u64)ve | DZ_VE_ENABLE);
+	if (ve_mode)
+		expect_ok("async: #VE armed", DZ_MSR_VE_INFO, (u64)ve | DZ_VE_ENABLE);
+	else
+		expect_gp("async: #VE refused, page-not-present comes as #PF", DZ_MSR_VE_INFO,
+			  (u64)ve | DZ_VE_ENABLE);
 	{
 		/* "may sleep": always (under --policy bpf every fault with IF = 1 is async) */
 		static const struct insn ret1[] = {{0xb7, 0x00, 0, 1}, {0x95, 0, 0, 0}};
@@ -624,14 +637,16 @@ static void probes_async(void)
 	/* A: the handler never re-arms: the host must not write the area again */
 	bad = cold_touch(0, 64, false);
 	n_first = hx_ve_n;
-	result("async: #VE area left busy: at most one #VE", n_first <= 1, "%lu #VE", n_first, 0);
+	result("async: area left busy (not re-armed): at most one page-not-present", n_first <= 1,
+	       "%lu delivered", n_first, 0);
 	result("async: every page read back right (A)", bad == 0, "%u wrong", bad, 0);
 	if (!n_first)
-		printk("hostile: info: no #VE delivered (this policy keeps ring-0 faults "
-		       "synchronous)\n");
+		printk("hostile: info: no page-not-present delivered (this policy keeps ring-0 "
+		       "faults synchronous)\n");
 
 	/* B: re-arm at once, never sleep, ACK tokens never given, re-register in flight */
 	ve->busy = 0;
+	apf->flags = 0;
 	hx_ve_rearm = 1;
 	bad = cold_touch(64, 256, true);
 	wait_ticks(20);
@@ -641,17 +656,18 @@ static void probes_async(void)
 		u64 page = r->gpa & ~0xfffUL;
 
 		if (r->reason != DZ_VE_PAGE_NOT_PRESENT || r->busy != DZ_VE_BUSY || !r->token ||
-		    r->token >= 0xffffffffUL || page < cold || page >= cold + COLD_PAGES * 4096)
+		    r->token >= 0xffffffffUL ||
+		    (ve_mode && (page < cold || page >= cold + COLD_PAGES * 4096)))
 			bad_rec++;
 	}
-	result("async: every #VE names a token and a page of the region touched", bad_rec == 0,
-	       "%lu bad records of %lu", bad_rec, hx_ve_n);
+	result("async: every page-not-present names a token (and, #VE, a page touched)",
+	       bad_rec == 0, "%lu bad records of %lu", bad_rec, hx_ve_n);
 	for (u64 i = 0; i < hx_pr_n && i < HX_LOG; i++)
 		if (hx_pr_log[i] != 0xffffffffU && !token_seen(hx_pr_log[i]))
 			bad_pr++;
 	result("async: every page-ready carries a token the guest was given", bad_pr == 0,
 	       "%lu unknown of %lu", bad_pr, hx_pr_n);
-	printk("hostile: info: %lu #VE, %lu page-ready\n", hx_ve_n, hx_pr_n);
+	printk("hostile: info: %lu %s, %lu page-ready\n", hx_ve_n, what, hx_pr_n);
 
 	/* C: turn APF off with tokens outstanding, then on again at another area */
 	__asm__ volatile("sti");
@@ -666,10 +682,16 @@ static void probes_async(void)
 	wait_ticks(10);
 	result("async: every page read back right (C)", bad == 0, "%u wrong", bad, 0);
 
-	/* D: the #VE area in a page of the region nobody touched yet */
-	hx_ve_area = cold + 511 * 4096 + 64;
-	expect_ok("async: #VE area moved into a page not fetched yet", DZ_MSR_VE_INFO,
-		  hx_ve_area | DZ_VE_ENABLE);
+	/* D: the #VE area (or, #PF mode, the APF area) in a page nobody touched yet */
+	if (ve_mode) {
+		hx_ve_area = cold + 511 * 4096 + 64;
+		expect_ok("async: #VE area moved into a page not fetched yet", DZ_MSR_VE_INFO,
+			  hx_ve_area | DZ_VE_ENABLE);
+	} else {
+		hx_apf_area = cold + 511 * 4096 + 64;
+		expect_ok("async: APF area moved into a page not fetched yet", MSR_APF_EN,
+			  hx_apf_area | APF_EN_ON | APF_EN_INT);
+	}
 	bad = cold_touch(320, 400, true);
 	wait_ticks(10);
 	result("async: every page read back right (D)", bad == 0, "%u wrong", bad, 0);
@@ -693,6 +715,7 @@ static void probes_async(void)
 	wait_ticks(2);
 	idt_swap(DZ_VEC_VE, old_ve);
 	idt_swap(DZ_VEC_PAGE_READY, old_pr);
+	idt_swap(14, hx_pf_orig);
 	ranges.nr = 1;
 	ranges.range[0].start = 0;
 	ranges.range[0].end = ram;
@@ -724,7 +747,8 @@ void hostile_main(void)
 	if (hx_rdmsr(DZ_MSR_FEATURES, &feat))
 		feat = 0;
 	printk("hostile: features %lx, probing\n", feat);
-	if (!(feat & DZ_CPUID_F_PRED) || !(feat & DZ_CPUID_F_VE)) {
+	ve_mode = !!(feat & DZ_CPUID_F_VE);
+	if (!(feat & DZ_CPUID_F_PRED)) {
 		probes_no_abi();
 	} else {
 		probe_cold(restored);

@@ -87,6 +87,45 @@ hx_ve:
 	pop %rax
 	iretq
 
+/* #PF (vector 14, error code) in the Linux-compatible mode: page-not-present
+ * when the APF area's flags say so (CR2 = token), recorded in hx_ve_log like a
+ * #VE (gpa 0); any other #PF goes to the kernel's handler (hx_pf_orig). */
+	.globl hx_pf
+hx_pf:
+	push %rax
+	push %rcx
+	push %rdx
+	mov hx_apf_area(%rip), %rcx
+	test %rcx, %rcx
+	jz 3f
+	cmpl $1, (%rcx)
+	jne 3f
+	mov hx_ve_n(%rip), %rax
+	cmp $HX_LOG, %rax
+	jae 1f
+	imul $24, %rax, %rax
+	lea hx_ve_log(%rip), %rdx
+	add %rax, %rdx
+	movl $1, (%rdx)
+	movl $0xffffffff, 4(%rdx)
+	mov %cr2, %rax
+	mov %rax, 8(%rdx)
+	movq $0, 16(%rdx)
+1:	incq hx_ve_n(%rip)
+	incq hx_pf_n(%rip)
+	cmpq $0, hx_ve_rearm(%rip)
+	je 2f
+	movl $0, (%rcx)			/* flags = 0: re-armed */
+2:	pop %rdx
+	pop %rcx
+	pop %rax
+	add $8, %rsp			/* drop the error code */
+	iretq
+3:	pop %rdx
+	pop %rcx
+	pop %rax
+	jmp *hx_pf_orig(%rip)
+
 /* Page ready (vector 34): record the token, clear it, ACK. */
 	.globl hx_pr
 hx_pr:
@@ -120,8 +159,10 @@ hx_ve_log:	.skip 24 * HX_LOG
 hx_pr_log:	.skip 4 * HX_LOG
 
 	.data
-	.globl hx_ve_area, hx_apf_area, hx_ve_n, hx_pr_n, hx_ve_rearm
+	.globl hx_ve_area, hx_apf_area, hx_ve_n, hx_pr_n, hx_ve_rearm, hx_pf_n, hx_pf_orig
 	.balign 8
+hx_pf_n:	.quad 0
+hx_pf_orig:	.quad 0
 hx_ve_area:	.quad 0
 hx_apf_area:	.quad 0
 hx_ve_n:	.quad 0

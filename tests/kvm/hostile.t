@@ -61,20 +61,24 @@ w=0; while [ ! -s "$T/ps.port" ] && [ $w -lt 50 ]; do sleep 0.1; w=$((w+1)); don
 PS=$(cat "$T/ps.port" 2>/dev/null)
 # Demand only, so the guest's test region is really missing when it touches it
 # with IF = 1: under `always` (and `bpf`, the guest registers "may sleep") its
-# hostile #VE handler gets page-not-present, never sleeps, ACKs tokens it never
-# got, moves the areas with tokens in flight and keeps page-ready pending.
-for p in sync user always bpf; do
-	run "$DOZE" restore "$T/h.state" --source "tcp://$PS" --policy $p --prefetch off --timeout 100 \
-		--stats-json "$T/st-$p.json"
-	if grep -q "not available in this build\|unknown policy" "$T/err"; then
-		n=$((n+1)); echo "ok $n # SKIP policy $p: not accepted by doze restore in this build"
+# hostile #VE (or, with --async-delivery pf, #PF) handler gets page-not-present,
+# never sleeps, ACKs tokens it never got, moves the areas with tokens in flight
+# and keeps page-ready pending.
+for cfg in sync user always bpf always:pf bpf:pf; do
+	p=${cfg%%:*}
+	case $cfg in *:pf) extra="--async-delivery pf" what="#PF" ;; *) extra= what="#VE" ;; esac
+	run "$DOZE" restore "$T/h.state" --source "tcp://$PS" --policy $p $extra --prefetch off \
+		--timeout 100 --stats-json "$T/st.json"
+	if grep -q "not available in this build\|unknown policy\|unrecognized option" "$T/err"; then
+		n=$((n+1)); echo "ok $n # SKIP policy $p $extra: not accepted by doze restore in this build"
 		continue
 	fi
-	survived "restore from a page server, policy $p"
+	survived "restore from a page server, policy $p${extra:+ $extra}"
 	if [ $p = always ]; then
-		has "policy always: the hostile #VE handler got page-not-present" "hostile: info: [1-9][0-9]* #VE"
-		if grep -q '"hard_errors": 0' "$T/st-$p.json"; then ok "policy always: no hard error (the guest never sleeps)"
-		else nok "policy always: no hard error"; fi
+		has "policy always${extra:+ $extra}: the hostile handler got page-not-present as $what" \
+			"hostile: info: [1-9][0-9]* $what"
+		if grep -q '"hard_errors": 0' "$T/st.json"; then ok "policy always${extra:+ $extra}: no hard error (the guest never sleeps)"
+		else nok "policy always${extra:+ $extra}: no hard error"; fi
 	fi
 done
 
