@@ -262,8 +262,16 @@ static const struct {
 	{ "elapsed_s", "guest run (ms)", 1e3, 1 },
 	{ "all_present_s", "all pages in (ms)", 1e3, 1 },
 	{ "faults.total", "faults", 0, 0 },
-	{ "faults.sync", "  sync", 0, 0 },
-	{ "faults.async", "  async", 0, 0 },
+	/*
+	 * The fault service's own split: "blocked" faults waited in the kernel,
+	 * "poisoned" ones were made visible to the vCPU loop, which then either
+	 * delivered page-not-present (async.async_faults) or waited on the host.
+	 */
+	{ "faults.sync", "  blocked in uffd", 0, 0 },
+	{ "faults.async", "  poisoned (visible)", 0, 0 },
+	{ "async.async_faults.ring0", "async delivered ring 0", 0, 0 },
+	{ "async.async_faults.ring3", "async delivered ring 3", 0, 0 },
+	{ "async.hard_errors", "hard errors", 0, 0 },
 	{ "fault_wait_ns.p50", "wait p50 (us)", 1e-3, 1 },
 	{ "fault_wait_ns.p99", "wait p99 (us)", 1e-3, 1 },
 	{ "fault_wait_ns.max", "wait max (us)", 1e-3, 1 },
