@@ -408,16 +408,18 @@ static void install(struct dz_faultsvc *svc, uint64_t p, uint32_t n, char *data,
 
 static bool verify(struct dz_faultsvc *svc, uint64_t p, const void *data)
 {
-	if (svc->verify_fd >= 0) {
+	bool ok = !svc->cfg.checksums || XXH64(data, PAGE, 0) == svc->cfg.checksums[p];
+
+	/* --verify-ram compares what will be installed: a copy the checksum rejects is
+	 * fetched again, never installed, so it is no RAM mismatch */
+	if (ok && svc->verify_fd >= 0) {
 		char ref[PAGE];
 		ssize_t n = pread(svc->verify_fd, ref, PAGE, (off_t)(p * PAGE));
 
 		if (n != (ssize_t)PAGE || memcmp(ref, data, PAGE))
 			svc->st.ram_verify_mismatches++;
 	}
-	if (!svc->cfg.checksums)
-		return true;
-	return XXH64(data, PAGE, 0) == svc->cfg.checksums[p];
+	return ok;
 }
 
 static void on_completion(struct dz_faultsvc *svc, const struct dz_src_done *d)
