@@ -171,8 +171,8 @@ static void disconnect(struct dz_source *src, struct tcp_src *t, const char *why
 	t->fd = -1;
 	snprintf(t->why, sizeof(t->why), "%s%s%s", why, err ? ": " : "", err ? strerror(err) : "");
 	dz_src__set_error(src, "%s: connection lost (%s)", src->uri, t->why);
-	if (t->state == UP || t->state == HELLO)
-		t->backoff_ns = BACKOFF_MIN_NS;
+	/* The backoff is reset by an answer (finish_rx), not by a connect: a server
+	 * that accepts and then drops every time is retried ever more slowly. */
 	t->state = DISCONNECTED;
 	if (!t->t_down)
 		t->t_down = now;
@@ -409,8 +409,11 @@ static void do_recv(struct dz_source *src, struct tcp_src *t)
 			return;
 		}
 		t->rx_req = find_inflight(t, t->hdr.resp.id);
+		/* fewer pages than asked with status 0 says nothing about the missing ones:
+		 * a broken answer to send again, not pages to declare lost */
 		if (!t->rx_req || t->hdr.resp.count != t->rx_req->npages ||
-		    t->hdr.resp.nvalid > t->hdr.resp.count) {
+		    t->hdr.resp.nvalid > t->hdr.resp.count ||
+		    (t->hdr.resp.nvalid < t->hdr.resp.count && t->hdr.resp.status == 0)) {
 			if (t->rx_req)	/* keep it for the resend */
 				push(&t->inflight_head, &t->inflight_tail, t->rx_req);
 			t->rx_req = NULL;
