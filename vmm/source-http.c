@@ -316,6 +316,13 @@ static void done(struct dz_source *src, struct http_src *h, CURLMsg *m)
 		h->t_failing = 0;	/* the server answers */
 	if (code == 206 || (code == 200 && r->page == 0)) {
 		r->nvalid = (uint32_t)(r->received / DZ_SRC_PAGE_SIZE);
+		/* A body shorter than asked for, while the object (its size known from the
+		 * HEAD) holds the next page, is a broken answer: ask again, lose nothing. */
+		if (r->nvalid < r->npages && src->size &&
+		    (r->page + r->nvalid + 1) * DZ_SRC_PAGE_SIZE <= src->size) {
+			retry_later(src, h, r, "short body although the object is larger");
+			return;
+		}
 		r->status = r->nvalid < r->npages ? -ENODATA : 0;
 		if (r->status)
 			dz_src__set_error(src, "%s: page %llu is past the end of the object (short body)",
