@@ -113,17 +113,6 @@ static void *watchdog_thread(void *arg)
 	return NULL;
 }
 
-static const char *phase_name(uint32_t p)
-{
-	switch (p) {
-	case 1: return "boot";
-	case 2: return "fill_done";
-	case 3: return "work_start";
-	case 4: return "work_done";
-	default: return "other";
-	}
-}
-
 static int write_stats(const char *path, struct vm *vm, const struct vm_config *cfg,
 		       const struct vm_result *res)
 {
@@ -174,24 +163,7 @@ static int write_stats(const char *path, struct vm *vm, const struct vm_config *
 		dz_json__obj_end(&j);
 	}
 	dz_json__arr_end(&j);
-	dz_json__arr_begin(&j, "phases");
-	for (size_t i = 0; i < res->nr_phases; i++) {
-		dz_json__obj_begin(&j, NULL);
-		dz_json__str(&j, "phase", phase_name(res->phases[i].phase));
-		dz_json__double(&j, "t", res->phases[i].t);
-		dz_json__obj_end(&j);
-	}
-	dz_json__arr_end(&j);
-	/* work rate over time: [t, cpu, cumulative units] */
-	dz_json__arr_begin(&j, "progress");
-	for (size_t i = 0; i < res->nr_progress; i++) {
-		dz_json__arr_begin(&j, NULL);
-		dz_json__double(&j, NULL, res->progress[i].t);
-		dz_json__u64(&j, NULL, res->progress[i].cpu);
-		dz_json__u64(&j, NULL, res->progress[i].units);
-		dz_json__arr_end(&j);
-	}
-	dz_json__arr_end(&j);
+	vm_result__write_series(res, &j);
 	dz_json__obj_end(&j);
 	if (dz_json__finish(&j)) {
 		fclose(f);

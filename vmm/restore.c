@@ -140,18 +140,6 @@ out:
 	return err;
 }
 
-/* The guest's phase markers, as doze run names them. */
-static const char *phase_name(uint32_t p)
-{
-	switch (p) {
-	case 1: return "boot";
-	case 2: return "fill_done";
-	case 3: return "work_start";
-	case 4: return "work_done";
-	default: return "other";
-	}
-}
-
 static void write_stats(struct restore *r, const struct dz_snapshot *s, struct dz_restore_result *res,
 			double total_s)
 {
@@ -195,25 +183,8 @@ static void write_stats(struct restore *r, const struct dz_snapshot *s, struct d
 		dz_json__u64(&j, "mismatches", res->ram_mismatches);
 		dz_json__obj_end(&j);
 	}
-	/* The guest's phases and work rate over time since resume (as doze run
-	 * writes them): [t, cpu, cumulative units]; the benchmark plots them. */
-	dz_json__arr_begin(&j, "phases");
-	for (size_t i = 0; i < res->vm.nr_phases; i++) {
-		dz_json__obj_begin(&j, NULL);
-		dz_json__str(&j, "phase", phase_name(res->vm.phases[i].phase));
-		dz_json__double(&j, "t", res->vm.phases[i].t);
-		dz_json__obj_end(&j);
-	}
-	dz_json__arr_end(&j);
-	dz_json__arr_begin(&j, "progress");
-	for (size_t i = 0; i < res->vm.nr_progress; i++) {
-		dz_json__arr_begin(&j, NULL);
-		dz_json__double(&j, NULL, res->vm.progress[i].t);
-		dz_json__u64(&j, NULL, res->vm.progress[i].cpu);
-		dz_json__u64(&j, NULL, res->vm.progress[i].units);
-		dz_json__arr_end(&j);
-	}
-	dz_json__arr_end(&j);
+	/* The guest's phases and work rate over time since resume; the benchmark plots them. */
+	vm_result__write_series(&res->vm, &j);
 	dz_json__obj_end(&j);
 	if (dz_json__finish(&j) | fclose(f))
 		fprintf(stderr, "doze restore: error writing %s\n", r->o->stats_json);

@@ -116,6 +116,12 @@ int vm__run(struct vm *vm, struct vm_result *res);
 void vm__stop(struct vm *vm, int err, const char *why);
 void vm__destroy(struct vm *vm);
 
+struct dz_json;
+/* The guest's phase marker DZ_PHASE_* by name ("boot", "fill_done", ...). */
+const char *vm_phase__name(uint32_t phase);
+/* Writes the run's "phases" and "progress" members into a --stats-json object. */
+void vm_result__write_series(const struct vm_result *r, struct dz_json *j);
+
 /*
  * Pause every vCPU at an instruction boundary (pending port/MMIO completions are
  * retired first), call fn on the calling thread with all of them stopped, then
