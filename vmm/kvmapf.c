@@ -298,13 +298,13 @@ void dz_kvmapf__collect(struct dz_kvmapf *k, struct dz_faultsvc *svc)
 	int n = vm__nr_vcpus(k->vm), enabled = 0, counted = 0;
 
 	for (int i = 0; i < n; i++) {
-		uint64_t en, c[8];
+		uint64_t en, c[7];
 
 		if (get_msr(vm__vcpu(k->vm, i), 0x4b564d02, &en) || !(en & 1))
 			continue;
 		enabled++;
 		/* the counters sit in the area's pad: offset 8, magic first */
-		if (!svc || dz_faultsvc__read(svc, (en & ~63ULL) + 8, c, 5 * sizeof(uint64_t)) ||
+		if (!svc || dz_faultsvc__read(svc, (en & ~63ULL) + 8, c, sizeof(c)) ||
 		    c[0] != DZ_KVMAPF_COUNTERS_MAGIC)
 			continue;
 		counted++;
@@ -312,6 +312,8 @@ void dz_kvmapf__collect(struct dz_kvmapf *k, struct dz_faultsvc *svc)
 		k->st.not_present_ring0 += c[2];
 		k->st.page_ready += c[3];
 		k->st.wake_all += c[4];
+		k->st.early += c[5];
+		k->st.probed += c[6];
 	}
 	k->st.guest_apf_enabled = enabled == n;
 	k->st.guest_counters = counted > 0;
@@ -339,6 +341,8 @@ void dz_kvmapf__stats_json(struct dz_kvmapf *k, struct dz_json *j)
 	dz_json__obj_end(j);
 	dz_json__u64(j, "page_ready", st.page_ready);
 	dz_json__u64(j, "wake_all", st.wake_all);
+	dz_json__u64(j, "early_wakes", st.early);
+	dz_json__u64(j, "slot_probes", st.probed);
 	dz_json__obj_begin(j, "uffd_events");
 	dz_json__u64(j, "vcpu", st.events_vcpu);
 	dz_json__u64(j, "worker", st.events_worker);

@@ -66,6 +66,8 @@ struct dz_kvmapf_stats {
 	uint64_t not_present_ring0;
 	uint64_t page_ready;		/* page-ready interrupts */
 	uint64_t wake_all;		/* ... with token 0xffffffff */
+	uint64_t early;			/* page-ready with no sleeper on its token (yet) */
+	uint64_t probed;		/* sleepers whose first waiter slot was taken */
 	bool stalled;			/* the watchdog ended the run */
 };
 

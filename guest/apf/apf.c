@@ -289,7 +289,9 @@ bool apf_page_fault(struct regs *r)
 	if (why)
 		hard_error(r, why, token, 0);
 	apf_kvm_count(a, (r->cs & 3) ? APF_KVM_NP_RING3 : APF_KVM_NP_RING0);
-	sleep_on_token(apf_token_key(token));
+	token = apf_sleep_key(token);
+	if (token)
+		sleep_on_token(token);
 	return true;
 }
 
@@ -303,6 +305,7 @@ void apf_page_ready(void)
 	a->token = 0;
 	wrmsr(DZ_MSR_KVM_ASYNC_PF_ACK, 1);
 	apf_kvm_count(a, token == DZ_TOKEN_WAKE_ALL ? APF_KVM_WAKE_ALL : APF_KVM_READY);
+	token = apf_wake_key(token);
 	if (token)
-		wake_token(apf_token_key(token));
+		wake_token(token);
 }

@@ -25,6 +25,12 @@
 bool apf_kvm_peer;
 static bool kvm_lapic;
 
+/* Per CPU (IF = 0 whenever touched): the KVM token holding each waiter slot,
+ * and the tokens whose page-ready came before their sleeper. */
+#define EARLY_MAX 8
+static u32 slot_token[GUEST_MAX_CPUS][DZ_MAX_TOKENS];
+static u32 early[GUEST_MAX_CPUS][EARLY_MAX];
+
 static inline void wrmsr(u32 msr, u64 v)
 {
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
@@ -83,15 +89,78 @@ bool apf_kvm_detect(u64 f)
 	return apf_kvm_peer;
 }
 
+static u64 *ctr[GUEST_MAX_CPUS]; /* this CPU's counters (APF area pad) */
+
+static inline u64 *counters(void)
+{
+	return ctr[this_cpu()->cpu];
+}
+
+/* The key of slot s for token t: slot in the low bits, never 0, never wake-all. */
+static inline u64 key(u32 t, u64 s)
+{
+	return ((u64)t << 6) | s;
+}
+
+u64 apf_kvm_sleep_key(u64 token)
+{
+	u32 cpu = this_cpu()->cpu, t = (u32)token;
+	u64 s = (t >> 12) & (DZ_MAX_TOKENS - 1);
+
+	for (int i = 0; i < EARLY_MAX; i++)
+		if (early[cpu][i] == t) {
+			early[cpu][i] = 0;
+			return 0;
+		}
+	for (int n = 0; n < DZ_MAX_TOKENS; n++, s = (s + 1) & (DZ_MAX_TOKENS - 1)) {
+		if (!slot_token[cpu][s]) {
+			slot_token[cpu][s] = t;
+			if (n)
+				counters()[APF_KVM_PROBED]++;
+			return key(t, s);
+		}
+	}
+	return 0; /* 64 sleepers: KVM queues no more than that per vCPU; retry */
+}
+
+u64 apf_kvm_wake_key(u64 token)
+{
+	u32 cpu = this_cpu()->cpu, t = (u32)token;
+	u64 s = (t >> 12) & (DZ_MAX_TOKENS - 1);
+
+	if (token == DZ_TOKEN_WAKE_ALL) {
+		for (int i = 0; i < DZ_MAX_TOKENS; i++)
+			slot_token[cpu][i] = 0;
+		for (int i = 0; i < EARLY_MAX; i++)
+			early[cpu][i] = 0;
+		return token;
+	}
+	for (int n = 0; n < DZ_MAX_TOKENS; n++, s = (s + 1) & (DZ_MAX_TOKENS - 1)) {
+		if (slot_token[cpu][s] == t) {
+			slot_token[cpu][s] = 0;
+			return key(t, s);
+		}
+	}
+	counters()[APF_KVM_EARLY]++;
+	for (int i = 0; i < EARLY_MAX; i++)
+		if (!early[cpu][i]) {
+			early[cpu][i] = t;
+			break;
+		}
+	return 0;
+}
+
 void apf_kvm_arm_cpu(struct dz_apf_area *a)
 {
 	u64 *c = (u64 *)a->pad;
 
+	ctr[this_cpu()->cpu] = c;
 	if (kvm_lapic)
 		lapic_on();
 	if (!apf_kvm_peer)
 		return;
 	c[APF_KVM_NP_RING3] = c[APF_KVM_NP_RING0] = 0;
 	c[APF_KVM_READY] = c[APF_KVM_WAKE_ALL] = 0;
+	c[APF_KVM_EARLY] = c[APF_KVM_PROBED] = 0;
 	c[APF_KVM_MAGIC] = COUNTERS_MAGIC;
 }
