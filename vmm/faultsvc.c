@@ -499,6 +499,16 @@ static void on_completion(struct dz_faultsvc *svc, const struct dz_src_done *d)
 			}
 			continue;
 		}
+		/* A batch that failed for a reason other than "past the end" may have
+		 * failed for one bad page: ask for each of its pages alone once before
+		 * declaring any lost, so one page the source never delivers does not
+		 * take its whole batch with it. */
+		if (f->npages > 1 && d->status != -ENODATA) {
+			svc->st.retries++;
+			if (!submit(svc, p, 1, K_DEMAND,
+				    (s & F_WAITERS) ? DZ_PRIO_DEMAND : DZ_PRIO_PREFETCH))
+				continue;
+		}
 		{
 			char why[384];
 
