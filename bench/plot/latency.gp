@@ -7,6 +7,7 @@ set xlabel "fetch latency per page (ms)"
 set ylabel "completion time (s)"
 set logscale y
 set xrange [-0.2:5.4]
+set key bottom right
 do for [w in "scan syscall atomic mixed"] {
 	f = datadir."/latency-".w.".dat"
 	set title w
