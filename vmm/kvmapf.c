@@ -14,21 +14,21 @@
 
 #include "kvmapf.h"
 
-#define MSR_IA32_APICBASE	0x1b
-#define APIC_BASE_ADDR		0xfee00000ULL
-#define APIC_BASE_BSP		(1ULL << 8)
-#define APIC_BASE_EXTD		(1ULL << 10)
-#define APIC_BASE_EN		(1ULL << 11)
-#define APIC_SVR		0xf0	/* offset in struct kvm_lapic_state */
-#define APIC_SVR_ENABLE		(1U << 8)
-#define SPURIOUS_VECTOR		0xff
+#define MSR_IA32_APICBASE 0x1b
+#define APIC_BASE_ADDR	  0xfee00000ULL
+#define APIC_BASE_BSP	  (1ULL << 8)
+#define APIC_BASE_EXTD	  (1ULL << 10)
+#define APIC_BASE_EN	  (1ULL << 11)
+#define APIC_SVR	  0xf0 /* offset in struct kvm_lapic_state */
+#define APIC_SVR_ENABLE	  (1U << 8)
+#define SPURIOUS_VECTOR	  0xff
 
-#define PF_WORKER		1	/* per-page kinds of the first event */
-#define PF_VCPU			2
+#define PF_WORKER 1 /* per-page kinds of the first event */
+#define PF_VCPU	  2
 
-struct wd {			/* per-vCPU watchdog, touched only by its thread */
-	uint64_t exits;		/* exits seen at the last sample */
-	uint64_t since_ns;	/* last exit */
+struct wd {		   /* per-vCPU watchdog, touched only by its thread */
+	uint64_t exits;	   /* exits seen at the last sample */
+	uint64_t since_ns; /* last exit */
 };
 
 struct dz_kvmapf {
@@ -36,10 +36,10 @@ struct dz_kvmapf {
 	struct dz_kvmapf_config cfg;
 	/* service thread only */
 	uint64_t npages;
-	uint64_t *t0;		/* first event on a page not yet present, 0 = none */
+	uint64_t *t0; /* first event on a page not yet present, 0 = none */
 	uint8_t *kind;
 	struct dz_kvmapf_stats st;
-	_Atomic uint64_t events_worker;	/* read by the watchdog on vCPU threads */
+	_Atomic uint64_t events_worker; /* read by the watchdog on vCPU threads */
 	_Atomic bool stalled;
 	struct wd *wd;
 	/* the caller's lost hook, chained */
@@ -50,10 +50,14 @@ struct dz_kvmapf {
 const char *dz_kvm_guest__name(enum dz_kvm_guest g)
 {
 	switch (g) {
-	case DZ_KVM_GUEST_APF: return "apf";
-	case DZ_KVM_GUEST_LAPIC: return "lapic";
-	case DZ_KVM_GUEST_NONE: return "none";
-	case DZ_KVM_GUEST_NO_LAPIC: return "no-lapic";
+	case DZ_KVM_GUEST_APF:
+		return "apf";
+	case DZ_KVM_GUEST_LAPIC:
+		return "lapic";
+	case DZ_KVM_GUEST_NONE:
+		return "none";
+	case DZ_KVM_GUEST_NO_LAPIC:
+		return "no-lapic";
 	}
 	return "?";
 }
@@ -174,7 +178,7 @@ static int set_msr(struct vcpu *v, uint32_t idx, uint64_t val)
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e = { .index = idx, .data = val } };
+	} m = {.h.nmsrs = 1, .e = {.index = idx, .data = val}};
 
 	return ioctl(vcpu__fd(v), KVM_SET_MSRS, &m) == 1 ? 0 : -EINVAL;
 }
@@ -184,7 +188,7 @@ static int get_msr(struct vcpu *v, uint32_t idx, uint64_t *val)
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e = { .index = idx } };
+	} m = {.h.nmsrs = 1, .e = {.index = idx}};
 
 	if (ioctl(vcpu__fd(v), KVM_GET_MSRS, &m) != 1)
 		return -EINVAL;
@@ -268,7 +272,7 @@ static int on_eintr(void *opaque, struct vcpu *v)
 	}
 	if (now - w->since_ns < k->cfg.stall_ns)
 		return 0;
-	w->since_ns = now;	/* look again after another period */
+	w->since_ns = now; /* look again after another period */
 	if (!atomic_load(&k->events_worker) || get_msr(v, 0x4b564d02, &en) || !(en & 1))
 		return 0;
 	if (ioctl(vcpu__fd(v), KVM_GET_LAPIC, &l) || (lapic_svr(&l) & APIC_SVR_ENABLE) ||

@@ -36,39 +36,39 @@
 
 /* What the guest is told to do (testing aid: the failure modes of the peer). */
 enum dz_kvm_guest {
-	DZ_KVM_GUEST_APF = 0,	/* enable the LAPIC and arm KVM's APF (the peer) */
-	DZ_KVM_GUEST_LAPIC,	/* enable the LAPIC only: KVM halts the vCPU artificially */
-	DZ_KVM_GUEST_NONE,	/* neither (a guest that knows nothing): artificial halts too */
-	DZ_KVM_GUEST_NO_LAPIC,	/* arm KVM's APF, leave the LAPIC software-disabled: page-ready
-				   can never be delivered (the known failure; the watchdog) */
+	DZ_KVM_GUEST_APF = 0,  /* enable the LAPIC and arm KVM's APF (the peer) */
+	DZ_KVM_GUEST_LAPIC,    /* enable the LAPIC only: KVM halts the vCPU artificially */
+	DZ_KVM_GUEST_NONE,     /* neither (a guest that knows nothing): artificial halts too */
+	DZ_KVM_GUEST_NO_LAPIC, /* arm KVM's APF, leave the LAPIC software-disabled: page-ready
+				  can never be delivered (the known failure; the watchdog) */
 };
 
 struct dz_kvmapf_config {
 	enum dz_kvm_guest guest;
-	uint64_t stall_ns;	/* watchdog: no exit and no movement this long (0 = 3 s) */
+	uint64_t stall_ns; /* watchdog: no exit this long (0 = 3 s) */
 };
 
 /* The guest's counters, laid over the pad of its APF area (guest/apf/kvm.c). */
-#define DZ_KVMAPF_COUNTERS_MAGIC 0x544e43464170415aULL	/* "ZApAFCNT" */
+#define DZ_KVMAPF_COUNTERS_MAGIC 0x544e43464170415aULL /* "ZApAFCNT" */
 
 struct dz_kvmapf_stats {
-	uint64_t events_vcpu;		/* userfaultfd events raised by a vCPU thread */
-	uint64_t events_worker;		/* ... by any other thread (KVM's async worker) */
-	uint64_t events_worker_write;	/* worker events flagged "write" */
-	uint64_t wait_vcpu_ns;		/* sum of waits of the vCPU-thread faults */
-	uint64_t wait_worker_ns;	/* sum of waits of the worker faults */
-	struct dz_hist wait_vcpu;	/* per vCPU-thread fault: event read -> page installed */
+	uint64_t events_vcpu;	      /* userfaultfd events raised by a vCPU thread */
+	uint64_t events_worker;	      /* ... by any other thread (KVM's async worker) */
+	uint64_t events_worker_write; /* worker events flagged "write" */
+	uint64_t wait_vcpu_ns;	      /* sum of waits of the vCPU-thread faults */
+	uint64_t wait_worker_ns;      /* sum of waits of the worker faults */
+	struct dz_hist wait_vcpu;     /* per vCPU-thread fault: event read -> page installed */
 	struct dz_hist wait_worker;
 	/* from the guest's APF areas (all vCPUs), valid if guest_counters */
 	bool guest_counters;
-	bool guest_apf_enabled;		/* MSR_KVM_ASYNC_PF_EN had ENABLED on every vCPU */
-	uint64_t not_present_ring3;	/* #PF with flags = 1 taken in ring 3 */
+	bool guest_apf_enabled;	    /* MSR_KVM_ASYNC_PF_EN had ENABLED on every vCPU */
+	uint64_t not_present_ring3; /* #PF with flags = 1 taken in ring 3 */
 	uint64_t not_present_ring0;
-	uint64_t page_ready;		/* page-ready interrupts */
-	uint64_t wake_all;		/* ... with token 0xffffffff */
-	uint64_t early;			/* page-ready with no sleeper on its token (yet) */
-	uint64_t probed;		/* sleepers whose first waiter slot was taken */
-	bool stalled;			/* the watchdog ended the run */
+	uint64_t page_ready; /* page-ready interrupts */
+	uint64_t wake_all;   /* ... with token 0xffffffff */
+	uint64_t early;	     /* page-ready with no sleeper on its token (yet) */
+	uint64_t probed;     /* sleepers whose first waiter slot was taken */
+	bool stalled;	     /* the watchdog ended the run */
 };
 
 struct dz_kvmapf;

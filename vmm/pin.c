@@ -14,7 +14,7 @@
 #include "pin.h"
 
 struct dz_pin {
-	int cpus[CPU_SETSIZE];	/* CPUs the process may use, in order */
+	int cpus[CPU_SETSIZE]; /* CPUs the process may use, in order */
 	int nr_cpus, nr_vcpus;
 	struct vm *vm;
 	pthread_t th;
@@ -38,8 +38,7 @@ int dz_pin__create(int nr_vcpus, struct dz_pin **out)
 		if (CPU_ISSET(c, &set))
 			p->cpus[p->nr_cpus++] = c;
 	p->nr_vcpus = nr_vcpus;
-	len += snprintf(p->desc + len, sizeof(p->desc) - len, "vCPU i -> CPU %d+i",
-			p->cpus[0]);
+	len += snprintf(p->desc + len, sizeof(p->desc) - len, "vCPU i -> CPU %d+i", p->cpus[0]);
 	if (p->nr_cpus > nr_vcpus) {
 		CPU_ZERO(&rest);
 		for (int i = nr_vcpus; i < p->nr_cpus; i++)
@@ -51,7 +50,8 @@ int dz_pin__create(int nr_vcpus, struct dz_pin **out)
 		snprintf(p->desc + len, sizeof(p->desc) - len, "; other threads -> CPU %d%s",
 			 p->cpus[nr_vcpus], p->nr_cpus > nr_vcpus + 1 ? "+" : "");
 	} else {
-		snprintf(p->desc + len, sizeof(p->desc) - len, "; no CPU left for the other threads");
+		snprintf(p->desc + len, sizeof(p->desc) - len,
+			 "; no CPU left for the other threads");
 	}
 	*out = p;
 	return 0;
@@ -61,7 +61,7 @@ static void *pin_thread(void *arg)
 {
 	struct dz_pin *p = arg;
 	int n = vm__nr_vcpus(p->vm), done = 0;
-	bool pinned[64] = { 0 };
+	bool pinned[64] = {0};
 
 	/* vCPU threads start right after vm__run begins; give up after 10 s */
 	for (int tries = 0; done < n && tries < 50000; tries++) {
@@ -78,7 +78,7 @@ static void *pin_thread(void *arg)
 			done++;
 		}
 		if (done < n)
-			nanosleep(&(struct timespec){ .tv_nsec = 200000 }, NULL);
+			nanosleep(&(struct timespec){.tv_nsec = 200000}, NULL);
 	}
 	return NULL;
 }

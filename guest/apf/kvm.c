@@ -14,13 +14,13 @@
  */
 #include "kvm.h"
 
-#define MSR_APIC_BASE	0x1b
-#define MSR_X2APIC_SVR	0x80f
-#define APIC_BASE_ADDR	0xfee00000UL
-#define APIC_BASE_BSP	(1UL << 8)
-#define APIC_BASE_EXTD	(1UL << 10)
-#define APIC_BASE_EN	(1UL << 11)
-#define COUNTERS_MAGIC	0x544e43464170415aUL /* "ZApAFCNT", vmm/kvmapf.h */
+#define MSR_APIC_BASE  0x1b
+#define MSR_X2APIC_SVR 0x80f
+#define APIC_BASE_ADDR 0xfee00000UL
+#define APIC_BASE_BSP  (1UL << 8)
+#define APIC_BASE_EXTD (1UL << 10)
+#define APIC_BASE_EN   (1UL << 11)
+#define COUNTERS_MAGIC 0x544e43464170415aUL /* "ZApAFCNT", vmm/kvmapf.h */
 
 bool apf_kvm_peer;
 static bool kvm_lapic;
@@ -56,7 +56,8 @@ static void idt_gate(int vec, void (*h)(void))
 	__asm__ volatile("sidt %0" : "=m"(idtr));
 	e = (u64 *)(idtr.base + (u64)vec * 16);
 	e[1] = a >> 32;
-	e[0] = (a & 0xffff) | ((u64)KERNEL_CS << 16) | (0x8eUL << 40) | (((a >> 16) & 0xffff) << 48);
+	e[0] =
+	    (a & 0xffff) | ((u64)KERNEL_CS << 16) | (0x8eUL << 40) | (((a >> 16) & 0xffff) << 48);
 }
 
 /* x2APIC mode (through xAPIC: disabled -> x2APIC is refused) and SVR enabled. */

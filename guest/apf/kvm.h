@@ -46,14 +46,20 @@ static inline u64 apf_wake_key(u64 token)
 
 /* The guest's own count of what KVM delivered, in the pad of its APF area
  * (KVM uses only flags and token), read by the VMM after the run. */
-enum { APF_KVM_MAGIC, APF_KVM_NP_RING3, APF_KVM_NP_RING0, APF_KVM_READY, APF_KVM_WAKE_ALL,
-       APF_KVM_EARLY, APF_KVM_PROBED };
+enum {
+	APF_KVM_MAGIC,
+	APF_KVM_NP_RING3,
+	APF_KVM_NP_RING0,
+	APF_KVM_READY,
+	APF_KVM_WAKE_ALL,
+	APF_KVM_EARLY,
+	APF_KVM_PROBED
+};
 
 static inline void apf_kvm_count(struct dz_apf_area *a, int what)
 {
 	if (apf_kvm_peer)
 		((u64 *)a->pad)[what]++;
 }
-
 
 #endif
