@@ -103,4 +103,10 @@ has "... with the cause named (LAPIC software-disabled)" "LAPIC software-disable
 has "... not by --timeout" "made no exit for"
 jis "... the stats say the watchdog stopped it" kvm.stalled true
 
+# A page that can never arrive: KVM cannot tell the guest; the run ends with the page named
+head -c 12M "$T/scan.mem" > "$T/short.mem"
+fails "scan under kvm from a truncated memory file: fails" timeout 60 "$DOZE" restore "$T/scan.state" \
+	--source "file:$T/short.mem" --policy kvm --quiet --prefetch off --timeout 50
+has "... naming the lost page" "lost"
+
 echo "1..$n"
