@@ -445,3 +445,23 @@ out:
 	close(fd);
 	return err;
 }
+
+int dz_snapshot__load_mem(const char *mem_path, void *ram, uint64_t size)
+{
+	int fd = open(mem_path, O_RDONLY | O_CLOEXEC), err = 0;
+	uint64_t done = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (done < size) {
+		ssize_t n = pread(fd, (char *)ram + done, size - done, (off_t)done);
+
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			break;
+		}
+		done += (uint64_t)n;
+	}
+	close(fd);
+	return err;
+}

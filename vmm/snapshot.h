@@ -116,6 +116,11 @@ uint64_t dz_snapshot__page_hash(const void *page, size_t len);
  * -EBADMSG with *bad_page set to the first mismatching page, -EIO with
  * *bad_page = the first missing page if the file is short, or -errno. */
 int dz_snapshot__verify_mem(const struct dz_snapshot *s, const char *mem_path, uint64_t *bad_page);
+/*
+ * Reads a whole memory file into ram (an eager, non-lazy restore: tests and the
+ * benchmark's all-memory-present baseline). -EIO if the file is shorter than size.
+ */
+int dz_snapshot__load_mem(const char *mem_path, void *ram, uint64_t size);
 
 /* ---- writer (used by vm__save_snapshot) ---- */
 struct dz_snap_writer;

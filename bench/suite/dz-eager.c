@@ -21,39 +21,6 @@
 #include "../../vmm/stats.h"
 #include "../../vmm/vm.h"
 
-static int read_file(const char *path, void *dst, uint64_t len)
-{
-	int fd = open(path, O_RDONLY);
-	uint64_t done = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)dst + done, len - done, done);
-
-		if (n < 0) {
-			close(fd);
-			return -errno;
-		}
-		if (n == 0)
-			break; /* a sparse tail reads as zeros: the RAM is zero already */
-		done += n;
-	}
-	close(fd);
-	return 0;
-}
-
-static const char *phase_name(uint32_t p)
-{
-	switch (p) {
-	case 1: return "boot";
-	case 2: return "fill_done";
-	case 3: return "work_start";
-	case 4: return "work_done";
-	default: return "other";
-	}
-}
-
 static int write_stats(const char *path, const char *state, const struct dz_snapshot *s,
 		       const struct vm_result *r, int err)
 {
@@ -78,23 +45,7 @@ static int write_stats(const char *path, const char *state, const struct dz_snap
 		dz_json__str(&j, "error", r->error[0] ? r->error : strerror(-err));
 	else
 		dz_json__null(&j, "error");
-	dz_json__arr_begin(&j, "phases");
-	for (size_t i = 0; i < r->nr_phases; i++) {
-		dz_json__obj_begin(&j, NULL);
-		dz_json__str(&j, "phase", phase_name(r->phases[i].phase));
-		dz_json__double(&j, "t", r->phases[i].t);
-		dz_json__obj_end(&j);
-	}
-	dz_json__arr_end(&j);
-	dz_json__arr_begin(&j, "progress");
-	for (size_t i = 0; i < r->nr_progress; i++) {
-		dz_json__arr_begin(&j, NULL);
-		dz_json__double(&j, NULL, r->progress[i].t);
-		dz_json__u64(&j, NULL, r->progress[i].cpu);
-		dz_json__u64(&j, NULL, r->progress[i].units);
-		dz_json__arr_end(&j);
-	}
-	dz_json__arr_end(&j);
+	vm_result__write_series(r, &j);
 	dz_json__obj_end(&j);
 	err = dz_json__finish(&j);
 	if (fclose(f) && !err)
@@ -128,7 +79,7 @@ int main(int argc, char **argv)
 		dz_snapshot__close(s);
 		return 1;
 	}
-	err = read_file(argv[2], vm__ram(vm), vm__ram_size(vm));
+	err = dz_snapshot__load_mem(argv[2], vm__ram(vm), vm__ram_size(vm));
 	if (err)
 		fprintf(stderr, "dz-eager: %s: %s\n", argv[2], strerror(-err));
 	if (!err) {

@@ -65,26 +65,6 @@ static int snap(struct vm *vm, void *arg)
 	return vm__save_snapshot(vm, arg);
 }
 
-static int read_file(const char *path, void *dst, uint64_t len)
-{
-	int fd = open(path, O_RDONLY);
-	uint64_t done = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)dst + done, len - done, done);
-
-		if (n <= 0) {
-			close(fd);
-			return -EIO;
-		}
-		done += n;
-	}
-	close(fd);
-	return 0;
-}
-
 static void one(const char *workload, int cpus, bool kernel_irqchip)
 {
 	struct vm_config cfg = {
@@ -138,7 +118,7 @@ static void one(const char *workload, int cpus, bool kernel_irqchip)
 		ok(0, "second VM");
 		return;
 	}
-	e1 = read_file(mem, vm__ram(vm2), vm__ram_size(vm2));
+	e1 = dz_snapshot__load_mem(mem, vm__ram(vm2), vm__ram_size(vm2));
 	if (!e1)
 		e1 = vm__restore_state(vm2, state);
 	if (e1)

@@ -42,26 +42,6 @@ static int run_fresh(const char *workload, int cpus, const char *prefix, struct 
 	return err;
 }
 
-static int read_file(const char *path, void *dst, uint64_t len)
-{
-	int fd = open(path, O_RDONLY);
-	uint64_t done = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)dst + done, len - done, done);
-
-		if (n <= 0) {
-			close(fd);
-			return n < 0 ? -errno : -EIO;
-		}
-		done += n;
-	}
-	close(fd);
-	return 0;
-}
-
 static int restore_eager(const char *prefix, struct vm_result *res)
 {
 	char state[4200], mem[4200];
@@ -82,7 +62,7 @@ static int restore_eager(const char *prefix, struct vm_result *res)
 	dz_snapshot__close(s);
 	if (err)
 		return err;
-	err = read_file(mem, vm__ram(vm), vm__ram_size(vm));
+	err = dz_snapshot__load_mem(mem, vm__ram(vm), vm__ram_size(vm));
 	if (!err)
 		err = vm__restore_state(vm, state);
 	if (!err)
