@@ -24,12 +24,13 @@ ok() { n=$((n+1)); echo "ok $n - $1"; }
 nok() { n=$((n+1)); echo "not ok $n - $1"; sed 's/^/#   /' "$T/out" | tail -4; }
 has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else nok "$1"; fi; }
 failed() { if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$rc" -lt 128 ]; then ok "$1"; else echo "# rc=$rc"; nok "$1"; fi; }
+# pageserver MEMFILE NAME: starts one (not in a subshell, so cleanup can stop it); sets PS
 pageserver() {
 	rm -f "$T/$2.port"
 	"$DOZE" pageserver "$1" --listen 127.0.0.1:0 --port-file "$T/$2.port" --quiet >"$T/$2.log" 2>&1 </dev/null &
 	PIDS="$PIDS $!"
 	w=0; while [ ! -s "$T/$2.port" ] && [ $w -lt 50 ]; do sleep 0.1; w=$((w+1)); done
-	cat "$T/$2.port" 2>/dev/null
+	PS=$(cat "$T/$2.port" 2>/dev/null)
 }
 proxy() {
 	[ -n "$FP_PID" ] && kill $FP_PID 2>/dev/null && wait $FP_PID 2>/dev/null
@@ -51,8 +52,8 @@ restore() {
 if timeout 60 "$DOZE" run "$G" --quiet --workload scan:tasks=2,size=16M --snapshot "$T/s" >"$T/out" 2>&1 &&
 	timeout 60 "$DOZE" run "$G" --quiet --workload syscall:tasks=2,kbuf=32M --snapshot "$T/y" >"$T/out" 2>&1
 then ok "snapshots of scan and syscall"; else nok "snapshots"; fi
-PS_S=$(pageserver "$T/s.mem" s)
-PS_Y=$(pageserver "$T/y.mem" y)
+pageserver "$T/s.mem" s; PS_S=$PS
+pageserver "$T/y.mem" y; PS_Y=$PS
 if nginx_start "$T"; then ok "nginx up"; else nok "nginx up"; fi
 
 for S in tcp http; do
