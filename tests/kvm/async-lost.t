@@ -12,12 +12,8 @@ T=$(mktemp -d) || exit 1
 PS_PID=
 cleanup() { [ -n "$PS_PID" ] && kill "$PS_PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-n=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); echo "not ok $n - $1"; sed 's/^/#   /' "$T/out" | tail -5; }
-check() { name=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$name"; else nok "$name"; fi; }
+. "$DZ_SRC/tests/lib/tap.sh"
 fails() { name=$1; shift; "$@" >"$T/out" 2>&1; rc=$?; if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then ok "$name"; else nok "$name (exit $rc)"; fi; }
-has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else nok "$1"; fi; }
 jcmp() {
 	v=$(jget "$T/st.json" "$2")
 	if [ -n "$v" ] && [ "${v%.*}" "$3" "$4" ]; then ok "$1 ($2 = $v)"; else n=$((n+1)); echo "not ok $n - $1 ($2 = '$v', want $3 $4)"; fi

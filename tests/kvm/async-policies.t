@@ -12,11 +12,7 @@ if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
 . "$DZ_SRC/tests/lib/json.sh"
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); echo "not ok $n - $1"; sed 's/^/#   /' "$T/out" | tail -5; }
-check() { name=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$name"; else nok "$name"; fi; }
-has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else nok "$1"; fi; }
+. "$DZ_SRC/tests/lib/tap.sh"
 # jcmp NAME PATH OP VALUE: numeric test on a stats member
 jcmp() {
 	v=$(jget "$T/st.json" "$2")

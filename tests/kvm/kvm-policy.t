@@ -14,12 +14,7 @@ if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
 . "$DZ_SRC/tests/lib/json.sh"
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); echo "not ok $n - $1"; sed 's/^/#   /' "$T/out" | tail -5; }
-check() { name=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$name"; else nok "$name"; fi; }
-fails() { name=$1; shift; if "$@" >"$T/out" 2>&1; then nok "$name"; else ok "$name"; fi; }
-has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else nok "$1"; fi; }
+. "$DZ_SRC/tests/lib/tap.sh"
 jcmp() {
 	v=$(jget "$T/st.json" "$2")
 	if [ -n "$v" ] && [ "${v%.*}" "$3" "$4" ]; then ok "$1 ($2 = $v)"; else n=$((n+1)); echo "not ok $n - $1 ($2 = '$v', want $3 $4)"; fi

@@ -13,11 +13,7 @@ T=$(mktemp -d) || exit 1
 PIDS=
 cleanup() { [ -n "$PIDS" ] && kill $PIDS 2>/dev/null; nginx_stop; rm -rf "$T"; }
 trap cleanup EXIT
-n=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); echo "not ok $n - $1"; sed 's/^/#   /' "$T/out" | tail -5; }
-check() { name=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$name"; else nok "$name"; fi; }
-has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else nok "$1"; fi; }
+. "$DZ_SRC/tests/lib/tap.sh"
 # fails NAME CMD...: exits non-zero by itself (not by the timeout guard)
 fails() {
 	name=$1; shift

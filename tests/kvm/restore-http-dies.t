@@ -9,10 +9,7 @@ if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
 . "$DZ_SRC/tests/lib/nginx.sh"
 T=$(mktemp -d) || exit 1
 trap 'nginx_stop; rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); echo "not ok $n - $1"; sed 's/^/#   /' "$T/out" | tail -5; }
-has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else nok "$1"; fi; }
+. "$DZ_SRC/tests/lib/tap.sh"
 
 if timeout 60 "$DOZE" run "$G" --quiet --workload scan:size=4M --snapshot "$T/s" >"$T/out" 2>&1; then
 	ok "snapshot"; else nok "snapshot"; fi

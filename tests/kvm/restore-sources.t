@@ -13,11 +13,7 @@ PS_PID=
 # Background servers write to files, never to our stdout: prove waits for it to close.
 cleanup() { [ -n "$PS_PID" ] && kill $PS_PID 2>/dev/null; nginx_stop; rm -rf "$T"; }
 trap cleanup EXIT
-n=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); echo "not ok $n - $1"; sed 's/^/#   /' "$T/out" | tail -5; }
-check() { name=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$name"; else nok "$name"; fi; }
-has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else nok "$1"; fi; }
+. "$DZ_SRC/tests/lib/tap.sh"
 json() { if grep -q -- "$2" "$T/st.json"; then ok "$1"; else n=$((n+1)); echo "not ok $n - $1"; grep -E '"(error|checksum_ok|verified|lost|mismatches)"' "$T/st.json" | sed 's/^/#   /'; fi; }
 restore() { timeout 120 "$DOZE" restore "$@" --quiet --timeout 100; }
 

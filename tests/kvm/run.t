@@ -8,13 +8,9 @@ if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as roo
 if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); echo "not ok $n - $1"; sed 's/^/#   /' "$T/out" | tail -5; }
+. "$DZ_SRC/tests/lib/tap.sh"
 # check NAME CMD...: CMD's stdout+stderr go to $T/out
-check() { name=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$name"; else nok "$name"; fi; }
 # has NAME PATTERN: the last command's output matches
-has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else nok "$1"; fi; }
 run() { timeout 60 "$DOZE" run "$G" --quiet --timeout 50 "$@"; }
 
 for w in scan syscall atomic mixed; do
