@@ -42,8 +42,13 @@ static struct result results[MAX_TASKS];
 static u32 nr_tasks;
 static u32 live_tasks;
 
-/* barrier: one at a time; waiters sleep on their own CPU's list */
-static u32 barrier_count, barrier_gen;
+/*
+ * barrier: one at a time; waiters sleep on their own CPU's list. It waits for
+ * the tasks still alive, not for nr_tasks: a task killed by a lost page never
+ * arrives, and the others must go on (guest/apf). barrier_lock orders arrivals
+ * against deaths on other CPUs.
+ */
+static u32 barrier_lock, barrier_count, barrier_gen;
 static struct task *barrier_waiters[GUEST_MAX_CPUS];
 static u32 barrier_wait_gen[GUEST_MAX_CPUS]; /* generation this CPU's waiters wait to end */
 
@@ -366,25 +371,44 @@ static long __attribute__((noinline)) sys_atomic(u64 first, u64 n, u64 mode)
 	return sum;
 }
 
+static void barrier_lock_take(void)
+{
+	while (__atomic_exchange_n(&barrier_lock, 1, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+}
+
+static void barrier_lock_drop(void)
+{
+	__atomic_store_n(&barrier_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Under barrier_lock, with every live task arrived: end this barrier. */
+static void barrier_release(struct percpu *pc)
+{
+	barrier_count = 0;
+	__atomic_store_n(&barrier_gen, barrier_gen + 1, __ATOMIC_RELEASE);
+	barrier_lock_drop();
+	for (u32 c = 0; c < nr_cpus; c++)
+		if (c != pc->cpu)
+			outl(DZ_PORT_IPI, c << 8 | DZ_VEC_IPI);
+	irq_dispatch(NULL); /* wake this CPU's waiters */
+}
+
 static void __attribute__((noinline)) sys_barrier(void)
 {
 	struct percpu *pc = this_cpu();
 	struct task *cur = pc->current;
-	u32 gen = __atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE);
 
-	if (__atomic_add_fetch(&barrier_count, 1, __ATOMIC_ACQ_REL) == nr_tasks) {
-		barrier_count = 0;
-		__atomic_store_n(&barrier_gen, gen + 1, __ATOMIC_RELEASE);
-		for (u32 c = 0; c < nr_cpus; c++)
-			if (c != pc->cpu)
-				outl(DZ_PORT_IPI, c << 8 | DZ_VEC_IPI);
-		irq_dispatch(NULL); /* wake this CPU's waiters */
+	barrier_lock_take();
+	if (++barrier_count >= __atomic_load_n(&live_tasks, __ATOMIC_ACQUIRE)) {
+		barrier_release(pc);
 		return;
 	}
 	cur->state = TASK_BLOCKED;
 	cur->next = barrier_waiters[pc->cpu];
 	barrier_waiters[pc->cpu] = cur;
-	barrier_wait_gen[pc->cpu] = gen;
+	barrier_wait_gen[pc->cpu] = barrier_gen;
+	barrier_lock_drop();
 	schedule();
 }
 
@@ -393,12 +417,19 @@ static void __attribute__((noreturn, noinline)) task_done(u64 checksum, u64 expe
 {
 	struct task *cur = current();
 	struct result *r = &results[cur->id];
+	u32 live;
 
 	r->checksum = checksum;
 	r->expected = expected;
 	r->how = how;
 	r->done = 1;
-	if (__atomic_sub_fetch(&live_tasks, 1, __ATOMIC_ACQ_REL) == 0) {
+	barrier_lock_take();
+	live = __atomic_sub_fetch(&live_tasks, 1, __ATOMIC_ACQ_REL);
+	if (live && barrier_count >= live)
+		barrier_release(this_cpu()); /* the others waited only for this one */
+	else
+		barrier_lock_drop();
+	if (live == 0) {
 		u64 h = 0, e = 0;
 		u32 bad = 0, killed = 0, efault = 0, status = DZ_STATUS_OK;
 

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <doze/abi.h>
+
 #include "../vmm/kvmapf.h"
 #include "../vmm/restore.h"
 #include "../vmm/source.h"
@@ -86,7 +88,10 @@ static void print_summary(const struct dz_restore_opts *o, const struct dz_resto
 
 	if (r->vm.powered_off)
 		snprintf(what, sizeof(what), "checksum %#llx %s", (unsigned long long)r->vm.checksum,
-			 r->vm.checksum_ok ? "OK" : "BAD");
+			 r->vm.checksum_ok			     ? "OK"
+			 : r->vm.guest_status == DZ_STATUS_TASK_KILLED ? "(task killed)"
+			 : r->vm.guest_status == DZ_STATUS_EFAULT      ? "(-EFAULT seen)"
+								       : "BAD");
 	else
 		snprintf(what, sizeof(what), "guest stopped");
 	if (s->pages_lost)

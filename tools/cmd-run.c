@@ -327,11 +327,7 @@ int cmd_run(int argc, char **argv)
 			"doze run: guest reported status %d, checksum %#llx, expected %#llx: %s\n",
 			res.guest_status, (unsigned long long)res.checksum,
 			(unsigned long long)res.expected,
-			res.guest_status == 2   ? "workload not understood"
-			: res.guest_status == 3 ? "not enough guest RAM (--mem)"
-			: res.guest_status == 4 ? "a task was killed by a lost page (SIGBUS-like)"
-			: res.guest_status == 5 ? "a system call returned -EFAULT (lost page)"
-						: "checksum mismatch");
+			vm_status__str(res.guest_status));
 		err = -EBADMSG;
 	} else {
 		printf("doze run: checksum %#llx OK in %.3f s\n", (unsigned long long)res.checksum,

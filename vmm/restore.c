@@ -348,8 +348,9 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 		}
 		else if (!res->vm.checksum_ok) {
 			snprintf(res->error, sizeof(res->error),
-				 "guest reported status %d, checksum %#llx, expected %#llx",
-				 res->vm.guest_status, (unsigned long long)res->vm.checksum,
+				 "guest reported status %d (%s), checksum %#llx, expected %#llx",
+				 res->vm.guest_status, vm_status__str(res->vm.guest_status),
+				 (unsigned long long)res->vm.checksum,
 				 (unsigned long long)res->vm.expected);
 			e = -EBADMSG;
 		}
@@ -374,7 +375,7 @@ int dz_restore__run(const struct dz_restore_opts *o, struct dz_restore_result *r
 	dz_faultsvc__stats(r.svc, &res->svc);
 	dz_faultsvc__lost_reason(r.svc, res->lost_reason, sizeof(res->lost_reason));
 	res->all_verified = res->svc.pages_verified == res->svc.pages_total;
-	if (e && res->svc.pages_lost && !strstr(res->error, " lost")) {
+	if (e && res->svc.pages_lost && !strstr(res->error, "page(s) lost")) {
 		/* the guest was told (a task killed, -EFAULT): still name what was lost */
 		size_t n = strlen(res->error);
 

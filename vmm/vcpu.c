@@ -397,6 +397,24 @@ static int start_timer(struct vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * The VM is stopping. A timeout is the one stop that says nothing about where
+ * the guest was, and "where" is what one needs to debug a guest that went
+ * quiet: say it, with whether this vCPU sat in HLT.
+ */
+static int stopped(struct vcpu *vcpu)
+{
+	char where[160];
+
+	if (vcpu->vm->stop_err != -ETIMEDOUT)
+		return 0;
+	describe(vcpu, where, sizeof(where));
+	fprintf(stderr, "doze: at the timeout: %s, %s\n", where,
+		vcpu->run->exit_reason == KVM_EXIT_HLT ? "halted (waiting for an interrupt)"
+							: "running");
+	return 0;
+}
+
 static int vcpu_loop(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -405,7 +423,7 @@ static int vcpu_loop(struct vcpu *vcpu)
 
 	for (;;) {
 		if (atomic_load(&vm->stopping))
-			return 0;
+			return stopped(vcpu);
 		dz__vcpu_maybe_park(vcpu);
 		if (atomic_load(&vm->stopping))
 			return 0;

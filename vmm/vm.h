@@ -119,6 +119,8 @@ void vm__destroy(struct vm *vm);
 struct dz_json;
 /* The guest's phase marker DZ_PHASE_* by name ("boot", "fill_done", ...). */
 const char *vm_phase__name(uint32_t phase);
+/* What the guest's power-off status DZ_STATUS_* means, for messages. */
+const char *vm_status__str(int status);
 /* Writes the run's "phases" and "progress" members into a --stats-json object. */
 void vm_result__write_series(const struct vm_result *r, struct dz_json *j);
 

@@ -25,6 +25,26 @@ const char *vm_phase__name(uint32_t phase)
 	}
 }
 
+const char *vm_status__str(int status)
+{
+	switch (status) {
+	case DZ_STATUS_OK:
+		return "checksum OK";
+	case DZ_STATUS_MISMATCH:
+		return "checksum mismatch";
+	case DZ_STATUS_BAD_PARAMS:
+		return "workload not understood";
+	case DZ_STATUS_NO_MEMORY:
+		return "not enough guest RAM (--mem)";
+	case DZ_STATUS_TASK_KILLED:
+		return "a task was killed by a lost page (SIGBUS-like)";
+	case DZ_STATUS_EFAULT:
+		return "a system call returned -EFAULT (lost page)";
+	default:
+		return "unknown guest status";
+	}
+}
+
 void vm_result__write_series(const struct vm_result *r, struct dz_json *j)
 {
 	dz_json__arr_begin(j, "phases");

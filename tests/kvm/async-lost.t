@@ -13,7 +13,6 @@ PS_PID=
 cleanup() { [ -n "$PS_PID" ] && kill "$PS_PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 . "$DZ_SRC/tests/lib/tap.sh"
-fails() { name=$1; shift; "$@" >"$T/out" 2>&1; rc=$?; if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then ok "$name"; else nok "$name (exit $rc)"; fi; }
 jcmp() {
 	v=$(jget "$T/st.json" "$2")
 	if [ -n "$v" ] && [ "${v%.*}" "$3" "$4" ]; then ok "$1 ($2 = $v)"; else n=$((n+1)); echo "not ok $n - $1 ($2 = '$v', want $3 $4)"; fi
@@ -44,6 +43,26 @@ for p in sync user bpf; do
 	has "corrupt kbuf page, $p: every task finished" "all 2 tasks done (0 killed, 1 saw -EFAULT)"
 	jcmp "corrupt kbuf page, $p: the page is lost (checksum)" pages.lost -ge 1
 	jcmp "corrupt kbuf page, $p: one error delivered" async.errors_delivered -ge 1
+done
+# A task killed before the barrier that follows the snapshot point never
+# arrives there: the others must not wait for it (this hung until the barrier
+# counted live tasks). Find task 1's user-stack page from a truncated file,
+# then corrupt just that page, so only task 1 dies and before the barrier.
+check "snapshot of scan (2 tasks, 4 MiB arrays)" timeout 60 "$DOZE" run "$G" --quiet \
+	--workload scan:size=4M --snapshot "$T/b"
+head -c $((8 * 1024 * 1024)) "$T/b.mem" > "$T/b-trunc.mem"
+restore "$T/b.state" --source "file:$T/b-trunc.mem" > "$T/out" 2>&1
+stack=$(sed -n 's/.*task 1 killed: SIGBUS (page \([0-9a-f]*\) lost.*/\1/p' "$T/out" | head -1)
+if [ -n "$stack" ]; then ok "task 1's first lost page is its stack (page $stack)"; else nok "task 1's first lost page is its stack"; fi
+cp "$T/b.mem" "$T/b-bad.mem"
+printf 'garbage!' | dd of="$T/b-bad.mem" bs=1 seek=$((0x${stack:-0} + 8)) conv=notrunc 2>/dev/null
+for p in sync user bpf always; do
+	fails "task killed before the barrier, $p: exits non-zero" restore "$T/b.state" \
+		--source "file:$T/b-bad.mem" --policy $p
+	has "task killed before the barrier, $p: task 1 killed on its stack page" \
+		"task 1 killed: SIGBUS (page $stack lost"
+	has "task killed before the barrier, $p: the other task finished" \
+		"all 2 tasks done (1 killed, 0 saw -EFAULT)"
 done
 # A page server that refuses the pages past the end of its (truncated) file.
 "$DOZE" pageserver "$T/s-trunc.mem" --listen 127.0.0.1:0 --port-file "$T/ps" --quiet &

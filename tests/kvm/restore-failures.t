@@ -14,12 +14,6 @@ PIDS=
 cleanup() { [ -n "$PIDS" ] && kill $PIDS 2>/dev/null; nginx_stop; rm -rf "$T"; }
 trap cleanup EXIT
 . "$DZ_SRC/tests/lib/tap.sh"
-# fails NAME CMD...: exits non-zero by itself (not by the timeout guard)
-fails() {
-	name=$1; shift
-	"$@" >"$T/out" 2>&1; rc=$?
-	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $rc -lt 128 ]; then ok "$name"; else echo "# rc=$rc"; nok "$name"; fi
-}
 restore() { timeout 90 "$DOZE" restore "$@" --quiet --timeout 80; }
 # pageserver MEMFILE NAME [args]: starts one in the background, sets PS_ADDR and PS_PID
 pageserver() {
