@@ -268,7 +268,7 @@ static const struct {
 	 * delivered page-not-present (async.async_faults) or waited on the host.
 	 */
 	{ "faults.sync", "  blocked in uffd", 0, 0 },
-	{ "faults.async", "  poisoned (visible)", 0, 0 },
+	{ "faults.poisoned", "  poisoned (visible)", 0, 0 },
 	{ "async.async_faults.ring0", "async delivered ring 0", 0, 0 },
 	{ "async.async_faults.ring3", "async delivered ring 3", 0, 0 },
 	{ "async.hard_errors", "hard errors", 0, 0 },

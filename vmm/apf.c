@@ -324,10 +324,10 @@ static void fill_mmio(struct dz_apf *a, struct kvm_run *run)
 /* ---- page not present ------------------------------------------------------ */
 
 /*
- * Delivers "page not present" for gpa. Returns 1 if delivered (or if the page
- * turned up meanwhile and the access just retries), a DZ_SYNC_* reason (> 1 as
- * negative-free enum + 1) through *why when the guest cannot take it now, < 0
- * on a fatal error.
+ * Delivers "page not present" for gpa. Returns 1 if delivered, 2 if the page
+ * turned up meanwhile (the access just runs again: nothing is delivered), 0
+ * with a DZ_SYNC_* reason in *why when the guest cannot take it now, < 0 on a
+ * fatal error.
  */
 static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 			      const struct kvm_regs *regs, const struct kvm_sregs *sregs,
@@ -363,7 +363,7 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 		v->early++;
 		if (kind == APF_MMIO_READ && apf__page_state(a, gpa) == DZ_PAGE_PRESENT)
 			fill_mmio(a, vcpu__kvm_run(v->vcpu));
-		return 1; /* a lost page is reported when the access runs again */
+		return 2; /* a lost page is reported when the access runs again */
 	}
 	if (kind == APF_MMIO_READ) {
 		err = rollback(v, regs);
@@ -376,7 +376,7 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 	if (early == 1) {
 		/* the page beat us: the access simply runs again */
 		v->early++;
-		return 1;
+		return 2;
 	}
 	if (v->ve) {
 		ve = (struct dz_ve_info){
@@ -471,7 +471,12 @@ static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, st
 		r = DZ_SYNC_NOT_RESTARTABLE;
 	if (r == DZ_DECIDE_ASYNC) {
 		err = inject_not_present(v, gpa, kind, &regs, &sregs, &r);
+		if (err == 2) {
+			dz_policy__count(a->policy, DZ_SYNC_ARRIVED);
+			return 1;
+		}
 		if (err) {
+			/* async_faults counts deliveries, not decisions */
 			if (err > 0)
 				dz_policy__account(a->policy, DZ_DECIDE_ASYNC, ctx.cpl);
 			return err;

@@ -561,7 +561,7 @@ static void on_fault(struct dz_faultsvc *svc, const struct uffd_msg *m, uint64_t
 		action = svc->hooks.decide(svc->hooks.opaque, gpa_of(svc, p), tid,
 					   m->arg.pagefault.flags);
 	if (action == DZ_FAULT_POISON && svc->has_poison) {
-		svc->st.faults_async++;
+		svc->st.faults_poisoned++;
 		if (!(s & F_POISONED) && !uffd_poison(svc, p)) {
 			st_set(svc, p, st_get(svc, p) | F_POISONED);
 			svc->st.pages_poisoned++;
@@ -1037,7 +1037,7 @@ void dz_faultsvc__stats_json(struct dz_faultsvc *svc, struct dz_json *j)
 	dz_json__obj_begin(j, "faults");
 	dz_json__u64(j, "total", st->faults_total);
 	dz_json__u64(j, "sync", st->faults_sync);
-	dz_json__u64(j, "async", st->faults_async);
+	dz_json__u64(j, "poisoned", st->faults_poisoned);
 	dz_json__u64(j, "spurious", st->faults_spurious);
 	dz_json__u64(j, "on_lost_page", st->faults_on_lost);
 	dz_json__u64(j, "repeated", st->faults_repeated);

@@ -97,7 +97,7 @@ struct dz_faultsvc_config {
 struct dz_faultsvc_stats {
 	uint64_t faults_total;		/* userfaultfd page-fault events */
 	uint64_t faults_sync;		/* the thread waited */
-	uint64_t faults_async;		/* the decide hook chose POISON */
+	uint64_t faults_poisoned;	/* the decide hook chose POISON */
 	uint64_t faults_spurious;	/* the page was already present (raced with install) */
 	uint64_t faults_on_lost;	/* faults on a page already lost */
 	uint64_t faults_repeated;	/* the same thread's fault on the same page, seen again

@@ -32,6 +32,7 @@ static const char *const reason_names[DZ__DECIDE_MAX] = {
     [DZ_SYNC_NOT_VCPU] = "not_vcpu",
     [DZ_SYNC_PINNED] = "pinned",
     [DZ_SYNC_NOT_RESTARTABLE] = "not_restartable",
+    [DZ_SYNC_ARRIVED] = "arrived",
 };
 
 int dz_policy_kind__parse(const char *s, enum dz_policy_kind *out)

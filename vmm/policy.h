@@ -53,6 +53,8 @@ enum dz_decide_reason {
 	DZ_SYNC_NOT_VCPU,	   /* the fault came from a thread that is not a vCPU */
 	DZ_SYNC_PINNED,		   /* the page is never made async (kernel image, page tables) */
 	DZ_SYNC_NOT_RESTARTABLE,   /* a ring-0 string instruction: cannot be taken back */
+	DZ_SYNC_ARRIVED,	   /* the page came between decision and delivery: the
+				    * access just runs again, no page-not-present */
 	DZ__DECIDE_MAX,
 };
 

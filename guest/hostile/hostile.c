@@ -713,6 +713,8 @@ static void probes_async(void)
 	hx_wrmsr(MSR_APF_EN, 0);
 	hx_wrmsr(DZ_MSR_VE_INFO, 0);
 	wait_ticks(2);
+	/* the host's async_faults must count exactly these (deliveries, not decisions) */
+	printk("hostile: info: %lu %s received in all\n", hx_ve_n, what);
 	idt_swap(DZ_VEC_VE, old_ve);
 	idt_swap(DZ_VEC_PAGE_READY, old_pr);
 	idt_swap(14, hx_pf_orig);

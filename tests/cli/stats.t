@@ -8,7 +8,7 @@ cat >"$T/a.json" <<'J'
 {
   "command": "restore", "source": "file:/x/s.mem", "policy": "sync",
   "guest": { "checksum_ok": true, "checksum": 12 },
-  "elapsed_s": 0.25, "faults": { "total": 4117, "sync": 4117, "async": 0 },
+  "elapsed_s": 0.25, "faults": { "total": 4117, "sync": 4117, "poisoned": 0 },
   "fault_wait_ns": { "count": 4117, "p50": 69000, "p99": 128000, "max": 2438000 },
   "pages": { "demand": 4117, "prefetch": 0, "lost": 0 },
   "progress": [[0.1, 0, 5], [0.2, 0, 9]], "error": null, "note": "a \"quoted\" word"

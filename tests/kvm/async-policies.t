@@ -50,7 +50,7 @@ for w in scan syscall atomic; do
 				async.sync_faults_on_vcpu.ring0 -gt 100 ;;
 		*/sync)
 			jcmp "$w under sync: nothing went async" async.async_faults.ring3 -eq 0
-			jcmp "$w under sync: the fault service never poisoned" faults.async -eq 0 ;;
+			jcmp "$w under sync: the fault service never poisoned" faults.poisoned -eq 0 ;;
 		esac
 	done
 done

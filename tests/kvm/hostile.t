@@ -19,6 +19,7 @@ G="$DZ_BUILD/guest/doze-guest.elf"
 if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
 if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
 T=$(mktemp -d) || exit 1
+. "$DZ_SRC/tests/lib/json.sh"
 PIDS=
 cleanup() { [ -n "$PIDS" ] && kill $PIDS 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
@@ -80,6 +81,11 @@ for cfg in sync user always bpf always:pf bpf:pf; do
 		if grep -q '"hard_errors": 0' "$T/st.json"; then ok "policy always${extra:+ $extra}: no hard error (the guest never sleeps)"
 		else nok "policy always${extra:+ $extra}: no hard error"; fi
 	fi
+	# async_faults counts deliveries: exactly what the guest's handler received
+	got=$(sed -n "s/.*hostile: info: \([0-9]*\) $what received in all.*/\1/p" "$T/out")
+	sent=$(jget "$T/st.json" async.async_faults.ring0)
+	if [ -n "$got" ] && [ "$got" = "$sent" ]; then ok "policy $p${extra:+ $extra}: async_faults ($sent) = page-not-present the guest received ($got)"
+	else nok "policy $p${extra:+ $extra}: async_faults ('$sent') = page-not-present the guest received ('$got')"; fi
 done
 
 # A guest that registers bad programs in a loop (2000 here) must not flood the host's log.

@@ -41,7 +41,7 @@ for w in scan syscall atomic; do
 	jis "$w under kvm: the policy is named" policy kvm
 	jis "$w under kvm: the guest armed KVM's APF" kvm.guest_apf_enabled true
 	jis "$w under kvm: the guest's counters were read" kvm.guest_counters true
-	jis "$w under kvm: doze never poisoned a page" faults.async 0
+	jis "$w under kvm: doze never poisoned a page" faults.poisoned 0
 	jcmp "$w under kvm: KVM's wake-all after enabling reached the guest" kvm.wake_all -ge 1
 	jcmp "$w under kvm: KVM's async faults never came in guest ring 0" kvm.page_not_present.ring0 -eq 0
 	case $w in

@@ -375,7 +375,7 @@ static void test_poison_decide(void)
 	dz_faultsvc__stats(c.svc, &st);
 	ok(t[0].sigbus == 1 && t[0].bus_page == 7, "decide=POISON: the access fails visibly (SIGBUS)");
 	is_int(t[0].bad, 0, "after the page arrived (UFFDIO_COPY over the poison) it reads right");
-	is_u64(st.faults_async, 1, "counted as an async fault");
+	is_u64(st.faults_poisoned, 1, "counted as a poisoned fault");
 	is_u64(st.pages_poisoned, 1, "one page poisoned");
 	stop(&c);
 }
