@@ -70,7 +70,7 @@ exc_stubs:
 	pushq $\v
 .if \v == 20
 	jmp ve_common
-.elseif \v == 14
+.elseif (\v == 14) || (\v == 18)
 	jmp pf_common
 .else
 	jmp exc_common
@@ -112,7 +112,8 @@ ve_common:
 
 /* #PF (vector 14): a genuine page fault is fatal here, but in the Linux-compatible
  * async mode (MSR_KVM_ASYNC_PF_EN) "page not present" arrives as a #PF with
- * CR2 = token and its handler sleeps: no interrupt depth, like #VE. */
+ * CR2 = token and its handler sleeps: no interrupt depth, like #VE. #MC (18)
+ * comes here too: in that mode it reports a lost page and may end the task. */
 pf_common:
 	testb $3, 24(%rsp)
 	jz 1f

@@ -47,3 +47,13 @@ long __attribute__((weak)) apf_copy_record(u64 *dst, const u64 *src)
 	dst[7] = src[7];
 	return 0;
 }
+
+void __attribute__((weak)) mce_init_cpu(void)
+{
+}
+
+/* #MC: without guest/apf nothing reports lost pages this way: fatal. */
+void __attribute__((weak)) mce_dispatch(struct regs *r)
+{
+	die(18, r);
+}

@@ -185,17 +185,6 @@ size_t strlen(const char *s);
 int strncmp(const char *a, const char *b, size_t n);
 
 /* scheduler (sched.c); all called with IF=0 */
-void switch_to(struct task *prev, struct task *next); /* asynchronous page faults (guest/apf/; weak defaults in hooks.c) */
-void apf_init(void);		/* CPU 0 at boot, IF = 0 */
-void apf_arm_cpu(void);		/* every CPU at boot, IF = 0 */
-void apf_rearm_all(void);	/* after the snapshot point, on the CPU that asked */
-void apf_ipi(void);		/* from the IPI handler */
-void apf_page_ready(void);	/* from the DZ_VEC_PAGE_READY handler */
-void apf_task_killed(void) __attribute__((noreturn)); /* current ring-3 task killed (lost page) */
-long apf_copy_record(u64 *dst, const u64 *src);	/* 0 or -EFAULT */
-bool apf_page_fault(struct regs *r);		/* #PF: true if async page-not-present handled */
-
-/* entry.S */
 void schedule(void);		/* current stops running (blocked/dead/requeued) */
 void yield(void);
 void wake(struct task *t);
@@ -227,8 +216,25 @@ void apf_page_ready(void);	/* from the DZ_VEC_PAGE_READY handler */
 void apf_task_killed(void) __attribute__((noreturn)); /* current ring-3 task killed (lost page) */
 long apf_copy_record(u64 *dst, const u64 *src);	/* 0 or -EFAULT */
 bool apf_page_fault(struct regs *r);		/* #PF: true if async page-not-present handled */
+void apf_lost_page(struct regs *r, u64 gpa, u32 err); /* a lost page: kill, fix up or panic */
+void mce_init_cpu(void);			/* every CPU at boot: machine checks on */
+void mce_dispatch(struct regs *r);		/* #MC (a lost page without #VE) */
+
+static inline void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
+	return ((u64)hi << 32) | lo;
+}
 
 /* entry.S */
+void switch_to(struct task *prev, struct task *next);
 extern char exc_stubs[];	/* 32 stubs, 16 bytes apart */
 void timer_entry(void);
 void irq_entry_ipi(void);

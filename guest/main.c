@@ -183,6 +183,7 @@ static void cpu_init(int cpu)
 	__asm__ volatile("wrmsr" : : "c"(0xc0000102), "a"(0), "d"(0));
 	/* drop TLB entries from before the user bits changed */
 	__asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+	mce_init_cpu();
 	if (lapic) { /* x2APIC on, software-enabled, spurious vector 0xff */
 		u32 lo, hi;
 

@@ -506,10 +506,15 @@ void exception_dispatch(struct regs *r)
 	die(r->vector, r);
 }
 
-/* #PF, entered without interrupt depth (entry.S pf_common): its async handler may sleep */
+/* #PF and #MC, entered without interrupt depth (entry.S pf_common): the async
+ * handler may sleep, a lost page may end the task */
 void pf_dispatch(struct regs *r);
 void pf_dispatch(struct regs *r)
 {
+	if (r->vector == 18) {
+		mce_dispatch(r);
+		return;
+	}
 	if (!apf_page_fault(r))
 		die(14, r);
 }

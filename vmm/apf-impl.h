@@ -73,6 +73,7 @@ struct apf_vcpu {
 	/* counters, this vCPU's thread only (read after the run) */
 	uint64_t rollbacks, write_behind, write_behind_bytes, early, page_ready, acks;
 	uint64_t sync_waits, sync_wait_ns, errors, visible;
+	uint64_t mce; /* lost pages reported as a machine check (no #VE area) */
 };
 
 struct apf_wb {

@@ -273,6 +273,51 @@ static uint32_t err_code(int status)
 	}
 }
 
+/*
+ * No #VE area to tell the guest through: report the page the way hardware
+ * reports poisoned memory, as a machine check (abi.h 6b). A read has not
+ * retired (action required, RIP is the instruction); a ring-0 write has
+ * (action optional, execution may go on). If the guest cannot take a machine
+ * check either, nothing can tell it: end the run naming the page.
+ */
+static int lost_as_mce(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, const char *why)
+{
+	uint64_t status = DZ_MCI_STATUS_VAL | DZ_MCI_STATUS_UC | DZ_MCI_STATUS_EN |
+			  DZ_MCI_STATUS_MISCV | DZ_MCI_STATUS_ADDRV | DZ_MCI_STATUS_S;
+	uint64_t mcg = DZ_MCG_STATUS_MCIP;
+	struct kvm_run *run = vcpu__kvm_run(v->vcpu);
+	const char *off;
+	int err;
+
+	if (kind == APF_MMIO_WRITE) {
+		status |= DZ_MCACOD_WRITEBACK;
+		mcg |= DZ_MCG_STATUS_RIPV;
+	} else {
+		status |= DZ_MCI_STATUS_AR | DZ_MCACOD_DATA_LOAD;
+		mcg |= DZ_MCG_STATUS_EIPV;
+	}
+	err = vcpu__machine_check(v->vcpu, status, gpa, DZ_MCE_MISC_PAGE, mcg);
+	if (!err) {
+		/* as after any injected exception: no interrupt in the same entry */
+		run->if_flag = 0;
+		run->ready_for_interrupt_injection = 0;
+		v->errors++;
+		v->mce++;
+		trace(v->a, "vCPU %d: page %#llx lost: machine check raised", v->idx,
+		      (unsigned long long)gpa);
+		return 1;
+	}
+	off = err == -EOPNOTSUPP ? "KVM offers no machine-check bank"
+	      : err == -EPERM	 ? "machine checks are off (CR4.MCE or MC0_CTL)"
+	      : err == -EBUSY	 ? "a machine check is already in progress"
+				 : strerror(-err);
+	dz__fail(v->a->vm, -EIO,
+		 "vCPU %d: guest page %#llx is lost (%s); the guest has no #VE area armed and "
+		 "cannot be told by a machine check either: %s",
+		 v->idx, (unsigned long long)gpa, why[0] ? why : "source error", off);
+	return -EIO;
+}
+
 static int deliver_lost(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 			const struct kvm_regs *regs)
 {
@@ -289,13 +334,8 @@ static int deliver_lost(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 		if (err)
 			return err;
 	}
-	if (!v->ve || !v->ve_gpa || gm_read(v, v->ve_gpa, &ve, sizeof(ve)) || ve.busy) {
-		dz__fail(a->vm, -EIO,
-			 "vCPU %d: guest page %#llx is lost (%s) and the guest has no #VE area "
-			 "armed to be told",
-			 v->idx, (unsigned long long)gpa, why[0] ? why : "source error");
-		return -EIO;
-	}
+	if (!v->ve || !v->ve_gpa || gm_read(v, v->ve_gpa, &ve, sizeof(ve)) || ve.busy)
+		return lost_as_mce(v, gpa, kind, why);
 	ve = (struct dz_ve_info){
 	    .reason = DZ_VE_PAGE_LOST,
 	    .busy = DZ_VE_BUSY,
@@ -728,7 +768,8 @@ int dz_apf__create(struct vm *vm, const struct dz_apf_config *cfg, struct dz_apf
 	}
 	/* CPUID 0x40000101 tells the guest #VE delivery and predicates are offered */
 	err = vm__set_doze_features(vm, DZ_CPUID_F_PORTS | DZ_CPUID_F_PRED |
-					    (cfg->pf_delivery ? 0 : DZ_CPUID_F_VE));
+					    (cfg->pf_delivery ? 0 : DZ_CPUID_F_VE) |
+					    (vm__has_mce(vm) ? DZ_CPUID_F_LOST_MCE : 0));
 	if (err)
 		goto fail;
 	if (sigaction(SIGBUS, &sa, NULL)) {
@@ -803,6 +844,7 @@ void dz_apf__stats(struct dz_apf *a, struct dz_apf_stats *st)
 		st->sync_waits += v->sync_waits;
 		st->sync_wait_ns_sum += v->sync_wait_ns;
 		st->errors_delivered += v->errors;
+		st->errors_as_mce += v->mce;
 		if (ts.outstanding_max > st->tokens_outstanding_max)
 			st->tokens_outstanding_max = ts.outstanding_max;
 		st->ready_latency_ns_sum += ts.ready_latency_ns_sum;
@@ -870,6 +912,7 @@ void dz_apf__stats_json(struct dz_apf *a, struct dz_json *j)
 			st.pred_evals ? (double)st.pred_insns_sum / st.pred_evals : 0.0);
 	dz_json__obj_end(j);
 	dz_json__u64(j, "errors_delivered", st.errors_delivered);
+	dz_json__u64(j, "errors_as_machine_check", st.errors_as_mce);
 	dz_json__u64(j, "hard_errors", st.hard_errors);
 	dz_json__obj_end(j);
 }

@@ -79,6 +79,7 @@ struct dz_apf_stats {
 	uint64_t sync_waits;	   /* host-side waits of a vCPU for a page */
 	uint64_t sync_wait_ns_sum;
 	uint64_t errors_delivered; /* lost pages reported to the guest */
+	uint64_t errors_as_mce;	   /* ... of which as a machine check (no #VE area) */
 	uint64_t hard_errors;	   /* guest died: async fault where it cannot sleep */
 	uint64_t pred_evals;
 	uint64_t pred_ns_sum;

@@ -146,6 +146,51 @@ int vcpu__inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, ui
 	return 0;
 }
 
+/*
+ * Raises a machine check in bank DZ_MCE_BANK (abi.h 6b) if the guest can take
+ * one; KVM would silently drop it with the bank disabled and shut the VM down
+ * with CR4.MCE clear or a machine check already in progress, so those are
+ * refused here: -EOPNOTSUPP (no bank), -EPERM (CR4.MCE or the bank off),
+ * -EBUSY (MCIP set).
+ */
+int vcpu__machine_check(struct vcpu *vcpu, uint64_t status, uint64_t addr, uint64_t misc,
+			uint64_t mcg_status)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[3];
+	} m = { .h.nmsrs = 3,
+		.e = { { .index = DZ_MSR_MCG_STATUS }, { .index = DZ_MSR_MC0_CTL },
+		       { .index = DZ_MSR_MCG_CTL } } };
+	struct kvm_x86_mce mce = {
+		.status = status,
+		.addr = addr,
+		.misc = misc,
+		.mcg_status = mcg_status,
+		.bank = DZ_MCE_BANK,
+	};
+	struct kvm_sregs sregs;
+	int r;
+
+	if (!vcpu->vm->mcg_cap)
+		return -EOPNOTSUPP;
+	if (!(vcpu->vm->mcg_cap & DZ_MCG_CAP_CTL_P))
+		m.h.nmsrs = 2;
+	if ((r = vcpu__get_sregs(vcpu, &sregs)))
+		return r;
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != (int)m.h.nmsrs)
+		return -EIO;
+	if (!(sregs.cr4 & (1ULL << 6)) || m.e[1].data != ~0ULL ||
+	    (m.h.nmsrs == 3 && m.e[2].data != ~0ULL))
+		return -EPERM;
+	if (m.e[0].data & DZ_MCG_STATUS_MCIP)
+		return -EBUSY;
+	if (ioctl(vcpu->fd, KVM_X86_SET_MCE, &mce))
+		return -errno;
+	vcpu->stats.exceptions_injected++;
+	return 0;
+}
+
 static int highest_pending(struct vcpu *vcpu)
 {
 	for (int w = 3; w >= 0; w--) {

@@ -58,6 +58,7 @@ struct vm {
 	size_t xsave_size;  /* 0: no XSAVE, use KVM_GET_FPU */
 	uint32_t tick_hz;
 	uint32_t doze_features; /* DZ_CPUID_F_* */
+	uint64_t mcg_cap;	/* KVM_X86_SETUP_MCE of every vCPU; 0: no machine checks */
 	uint64_t tsc_khz;
 	struct dz_snap_layout layout;
 	bool loaded;	    /* vm__load_guest or vm__restore_state done */

@@ -125,6 +125,38 @@ static int setup_msr_filter(struct vm *vm)
 	return 0;
 }
 
+/*
+ * One machine-check bank per vCPU, so that a lost page can be reported to a
+ * guest that has no #VE area armed (abi.h, 6b). The first vCPU finds what KVM
+ * accepts; the others get the same. Not fatal: without it such a lost page
+ * stops the run, as before.
+ */
+static void setup_mce(struct vm *vm, struct vcpu *vcpu)
+{
+	static const uint64_t want[] = {
+		1 | DZ_MCG_CAP_CTL_P | DZ_MCG_CAP_SER_P,
+		1 | DZ_MCG_CAP_SER_P,
+		1,
+	};
+	uint64_t cap;
+
+	if (vcpu->idx > 0) {
+		cap = vm->mcg_cap;
+		if (cap && ioctl(vcpu->fd, KVM_X86_SETUP_MCE, &cap))
+			vm->mcg_cap = 0;
+		return;
+	}
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MCE) <= 0)
+		return;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		cap = want[i];
+		if (!ioctl(vcpu->fd, KVM_X86_SETUP_MCE, &cap)) {
+			vm->mcg_cap = want[i];
+			return;
+		}
+	}
+}
+
 static int create_vcpu(struct vm *vm, int idx)
 {
 	struct vcpu *vcpu = &vm->vcpus[idx];
@@ -143,6 +175,8 @@ static int create_vcpu(struct vm *vm, int idx)
 		return -errno;
 	}
 	err = set_vcpu_cpuid(vm, vcpu);
+	if (!err)
+		setup_mce(vm, vcpu);
 	return err;
 }
 
@@ -327,6 +361,11 @@ int vm__fd(struct vm *vm)
 int vm__kvm_fd(struct vm *vm)
 {
 	return vm->kvm_fd;
+}
+
+bool vm__has_mce(struct vm *vm)
+{
+	return vm->mcg_cap != 0;
 }
 
 int vm__set_doze_features(struct vm *vm, uint32_t features)

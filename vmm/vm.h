@@ -103,6 +103,8 @@ int vm__restore_state(struct vm *vm, const char *state_path);
  * on_msr hook answers it, in DZ_MSR_FEATURES (default DZ_CPUID_F_PORTS). Call
  * before vm__run (KVM refuses CPUID changes once a vCPU ran). */
 int vm__set_doze_features(struct vm *vm, uint32_t features);
+/* True if every vCPU has the machine-check bank of abi.h 6b. */
+bool vm__has_mce(struct vm *vm);
 /* Why the last vm__load_guest / vm__restore_state failed, in words ("" if it
  * did not), e.g. "vCPU 1: KVM_SET_MSRS refused MSR 0x10". */
 const char *vm__last_error(struct vm *vm);
@@ -172,6 +174,10 @@ int vcpu__queue_irq(struct vcpu *vcpu, uint8_t vector);
 /* Inject an exception now (KVM_SET_VCPU_EVENTS). Call on the vCPU thread
  * (hooks) while it is outside KVM_RUN. */
 int vcpu__inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error_code);
+/* Raises a machine check in bank DZ_MCE_BANK (abi.h 6b): -EOPNOTSUPP without a
+ * bank, -EPERM if the guest has machine checks off, -EBUSY if one is in progress. */
+int vcpu__machine_check(struct vcpu *vcpu, uint64_t status, uint64_t addr, uint64_t misc,
+			uint64_t mcg_status);
 
 /* KVM_GET_REGS/SREGS helpers for hooks (vCPU thread, outside KVM_RUN). */
 int vcpu__get_regs(struct vcpu *vcpu, struct kvm_regs *regs);

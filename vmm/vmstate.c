@@ -41,6 +41,12 @@ static const uint32_t msr_candidates[] = {
 	0x4b564d06, /* KVM async PF INT */
 };
 
+/* The machine-check bank of abi.h 6b: KVM does not list bank MSRs, keep them if set up. */
+static const uint32_t mce_msrs[] = {
+	DZ_MSR_MCG_STATUS, DZ_MSR_MCG_CTL, DZ_MSR_MC0_CTL,
+	DZ_MSR_MC0_STATUS, DZ_MSR_MC0_ADDR, DZ_MSR_MC0_MISC,
+};
+
 static bool kvm_lists(uint32_t idx, const struct kvm_msr_list *l)
 {
 	for (uint32_t i = 0; i < l->nmsrs; i++)
@@ -59,7 +65,7 @@ int dz__init_state_lists(struct vm *vm)
 	if (r && errno != E2BIG)
 		return -errno;
 	l = calloc(1, sizeof(*l) + probe.nmsrs * sizeof(uint32_t));
-	vm->msr_list = calloc(n, sizeof(uint32_t));
+	vm->msr_list = calloc(n + sizeof(mce_msrs) / sizeof(mce_msrs[0]), sizeof(uint32_t));
 	if (!l || !vm->msr_list) {
 		free(l);
 		return -ENOMEM;
@@ -69,20 +75,23 @@ int dz__init_state_lists(struct vm *vm)
 		free(l);
 		return -errno;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n + sizeof(mce_msrs) / sizeof(mce_msrs[0]); i++) {
+		uint32_t idx = i < n ? msr_candidates[i] : mce_msrs[i - n];
 		struct {
 			struct kvm_msrs h;
 			struct kvm_msr_entry e;
-		} m = { .h.nmsrs = 1, .e.index = msr_candidates[i] };
+		} m = { .h.nmsrs = 1, .e.index = idx };
 
-		if (!kvm_lists(msr_candidates[i], l))
+		if (i < n ? !kvm_lists(idx, l) : !vm->mcg_cap)
+			continue;
+		if (idx == DZ_MSR_MCG_CTL && !(vm->mcg_cap & DZ_MCG_CAP_CTL_P))
 			continue;
 		/* keep only what can be written back (e.g. ASYNC_PF_INT needs an
 		 * in-kernel LAPIC): restore must not fail on an MSR we saved */
 		if (ioctl(vm->vcpus[0].fd, KVM_GET_MSRS, &m) != 1 ||
 		    ioctl(vm->vcpus[0].fd, KVM_SET_MSRS, &m) != 1)
 			continue;
-		vm->msr_list[vm->nr_msrs++] = msr_candidates[i];
+		vm->msr_list[vm->nr_msrs++] = idx;
 	}
 	free(l);
 	r = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);

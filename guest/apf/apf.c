@@ -44,19 +44,6 @@ extern const u8 dz_pred_obj[], dz_pred_obj_end[];
 /* Exception table of kernel accesses that may hit a lost page (apf.h). */
 extern const struct apf_extable __start_apf_extable[], __stop_apf_extable[];
 
-static inline void wrmsr(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
-static inline u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
-	return ((u64)hi << 32) | lo;
-}
-
 static u64 align_up(u64 v, u64 a)
 {
 	return (v + a - 1) & ~(a - 1);
@@ -208,7 +195,7 @@ void __attribute__((weak, noreturn)) apf_task_killed(void)
 	task_exit();
 }
 
-static void lost_page(struct regs *r, u64 gpa, u32 err)
+void apf_lost_page(struct regs *r, u64 gpa, u32 err)
 {
 	if (r->cs & 3) {
 		/* SIGBUS-like: the task dies, the others go on */
@@ -264,7 +251,7 @@ void ve_dispatch(struct regs *r)
 		u32 err = ve->error;
 
 		ve->busy = 0;
-		lost_page(r, gpa, err);
+		apf_lost_page(r, gpa, err);
 		return;
 	}
 	die(DZ_VEC_VE, r);

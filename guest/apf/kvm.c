@@ -31,19 +31,6 @@ static bool kvm_lapic;
 static u32 slot_token[GUEST_MAX_CPUS][DZ_MAX_TOKENS];
 static u32 early[GUEST_MAX_CPUS][EARLY_MAX];
 
-static inline void wrmsr(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
-static inline u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
-	return ((u64)hi << 32) | lo;
-}
-
 /* An interrupt gate of the (shared) IDT: the entry stubs that EOI first. */
 static void idt_gate(int vec, void (*h)(void))
 {

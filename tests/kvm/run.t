@@ -19,7 +19,7 @@ for w in scan syscall atomic mixed; do
 	done
 done
 check "console output appears, prefixed by vCPU" timeout 60 "$DOZE" run "$G" --workload scan:size=1M
-has "the guest finds doze's CPUID leaves (signature, ABI 1, ports + #VE + predicates)" "^\[cpu0\] hypervisor: dozeDOZEdoze, ABI 1, features 7, MSR base 445a0000"
+has "the guest finds doze's CPUID leaves (signature, ABI 1, ports + #VE + predicates + lost pages as #MC)" "^\[cpu0\] hypervisor: dozeDOZEdoze, ABI 1, features 27, MSR base 445a0000"
 check "parameters: scan with 3 tasks per vCPU, 3 passes, seed 7" \
 	run --cpus 2 --workload scan:tasks=3,passes=3,seed=7,size=1M
 

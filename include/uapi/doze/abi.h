@@ -9,7 +9,8 @@
  *  3. interrupt vectors the VMM injects (userspace irqchip);
  *  4. CPUID leaves;
  *  5. MSRs: Linux KVM's paravirtual async-PF MSRs (mirrored) and doze's own range;
- *  6. the per-vCPU #VE information area and async page-fault tokens.
+ *  6. the per-vCPU #VE information area and async page-fault tokens;
+ *     6b. lost pages reported as a machine check when #VE is not armed.
  * Items 5 and 6 are reserved here; their behaviour comes with the asynchronous
  * page-fault path.
  */
@@ -131,6 +132,8 @@ struct dz_boot_info {
 						   software-enable the x2APIC, EOI every interrupt */
 #define DZ_CPUID_F_KVM_APF	(1U << 4)	/* KVM's own async PF owns MSR_KVM_ASYNC_PF_*: arm it
 						   (Linux #PF mode); doze's #VE and predicate are off */
+#define DZ_CPUID_F_LOST_MCE	(1U << 5)	/* a lost page the guest cannot be told by #VE comes
+						   as a machine check (#MC, bank DZ_MCE_BANK; 6b.) */
 
 /* ---- 5. MSRs ----------------------------------------------------------- */
 /* Linux KVM paravirtual async PF, mirrored (handled in userspace through the MSR filter). */
@@ -183,6 +186,47 @@ struct dz_ve_info {
  */
 #define DZ_MAX_TOKENS		64
 #define DZ_TOKEN_WAKE_ALL	0xffffffffULL
+
+/*
+ * ---- 6b. Lost pages as a machine check ----------------------------------
+ * A guest that has no #VE area armed (Linux-compatible #PF mode, or a guest
+ * that never asked for #VE) learns of a lost page the way hardware reports
+ * poisoned memory and QEMU reports host-poisoned guest RAM: a machine check.
+ * The host gives each vCPU DZ_MCE_BANK (MCG_CAP: 1 bank, MCG_SER_P, and
+ * MCG_CTL_P where KVM offers it) and raises #MC only when the guest can take
+ * it: CR4.MCE = 1, MC0_CTL (and MCG_CTL if present) all ones, MCG_STATUS.MCIP
+ * clear; otherwise the run stops naming the page. The bank then holds:
+ *	MC0_STATUS = VAL|UC|EN|MISCV|ADDRV|S, plus AR and MCACOD 0x134 (data
+ *		     load: the access did not retire, RIP is the instruction;
+ *		     MCG_STATUS = MCIP|EIPV), or MCACOD 0x17a without AR (a
+ *		     ring-0 write that already retired; MCG_STATUS = MCIP|RIPV)
+ *	MC0_ADDR   = guest-physical address, MC0_MISC = DZ_MCE_MISC_PAGE
+ * and DZ_MSR_ERROR the DZ_ERR_* reason. The guest clears MC0_STATUS and
+ * MCG_STATUS when done (a second #MC while MCIP is set shuts the VM down).
+ */
+#define DZ_MCE_BANK		0
+#define DZ_MSR_MCG_CAP		0x179U
+#define DZ_MSR_MCG_STATUS	0x17aU
+#define DZ_MSR_MCG_CTL		0x17bU
+#define DZ_MSR_MC0_CTL		0x400U
+#define DZ_MSR_MC0_STATUS	0x401U
+#define DZ_MSR_MC0_ADDR		0x402U
+#define DZ_MSR_MC0_MISC		0x403U
+#define DZ_MCG_CAP_CTL_P	(1ULL << 8)
+#define DZ_MCG_CAP_SER_P	(1ULL << 24)
+#define DZ_MCG_STATUS_RIPV	(1ULL << 0)
+#define DZ_MCG_STATUS_EIPV	(1ULL << 1)
+#define DZ_MCG_STATUS_MCIP	(1ULL << 2)
+#define DZ_MCI_STATUS_VAL	(1ULL << 63)
+#define DZ_MCI_STATUS_UC	(1ULL << 61)
+#define DZ_MCI_STATUS_EN	(1ULL << 60)
+#define DZ_MCI_STATUS_MISCV	(1ULL << 59)
+#define DZ_MCI_STATUS_ADDRV	(1ULL << 58)
+#define DZ_MCI_STATUS_S		(1ULL << 56)
+#define DZ_MCI_STATUS_AR	(1ULL << 55)
+#define DZ_MCACOD_DATA_LOAD	0x134	/* SRAR data load */
+#define DZ_MCACOD_WRITEBACK	0x17a	/* SRAO explicit writeback */
+#define DZ_MCE_MISC_PAGE	(12 | (2 << 6))	/* address LSB 12 (a page), physical address mode */
 
 /* DZ_MSR_ERROR / dz_ve_info::error */
 #define DZ_ERR_NONE		0
