@@ -74,6 +74,7 @@ struct apf_vcpu {
 	uint64_t rollbacks, write_behind, write_behind_bytes, early, page_ready, acks;
 	uint64_t sync_waits, sync_wait_ns, errors, visible;
 	uint64_t mce; /* lost pages reported as a machine check (no #VE area) */
+	uint64_t gva_filled, gva_unknown; /* #VE page-not-present with / without a GVA */
 };
 
 struct apf_wb {

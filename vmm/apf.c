@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "apf-impl.h"
+#include "faultgva.h"
 #include "vm-impl.h" /* vm->stopping: a host-side wait gives up when the VM stops */
 
 /* The SIGBUS handler finds the vCPU through these (one apf per process). */
@@ -376,7 +377,9 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 	struct dz_apf *a = v->a;
 	struct dz_ve_info ve;
 	uint32_t flags, token;
-	int err, early;
+	uint64_t gva = 0;
+	char gvs[24] = "unknown";
+	int err, early, gva_err = -ENOTSUP;
 
 	/* the guest's area must be free: no nested page-not-present */
 	if (v->ve) {
@@ -419,11 +422,15 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 		return 2;
 	}
 	if (v->ve) {
+		/* the linear address only if the guest's page tables confirm it */
+		gva_err = dz_fault_gva(&a->gm, regs, sregs, gpa, kind == APF_MMIO_READ, &gva);
 		ve = (struct dz_ve_info){
 		    .reason = DZ_VE_PAGE_NOT_PRESENT,
 		    .busy = DZ_VE_BUSY,
 		    .token = token,
 		    .gpa = gpa,
+		    .gva = gva_err ? 0 : gva,
+		    .flags = gva_err ? 0 : DZ_VE_F_GVA_VALID,
 		};
 		err = gm_write(v, v->ve_gpa, &ve, sizeof(ve));
 		if (!err)
@@ -446,9 +453,15 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 	v->last.gpa = gpa;
 	v->last.cpl = sregs->cs.selector & 3;
 	v->last.token = token;
-	trace(a, "vCPU %d: page-not-present token %#x GPA %#llx RIP %#llx CPL %u (%s)", v->idx,
-	      token, (unsigned long long)gpa, regs->rip, v->last.cpl,
-	      kind == APF_SIGBUS ? "ring 3" : "ring-0 read");
+	if (v->ve && gva_err)
+		v->gva_unknown++;
+	else if (v->ve)
+		v->gva_filled++;
+	if (a->cfg.trace && !gva_err)
+		snprintf(gvs, sizeof(gvs), "%#llx", (unsigned long long)gva);
+	trace(a, "vCPU %d: page-not-present token %#x GPA %#llx RIP %#llx CPL %u (%s) GVA %s",
+	      v->idx, token, (unsigned long long)gpa, regs->rip, v->last.cpl,
+	      kind == APF_SIGBUS ? "ring 3" : "ring-0 read", gvs);
 	return 1;
 }
 
@@ -845,6 +858,8 @@ void dz_apf__stats(struct dz_apf *a, struct dz_apf_stats *st)
 		st->sync_wait_ns_sum += v->sync_wait_ns;
 		st->errors_delivered += v->errors;
 		st->errors_as_mce += v->mce;
+		st->gva_filled += v->gva_filled;
+		st->gva_unknown += v->gva_unknown;
 		if (ts.outstanding_max > st->tokens_outstanding_max)
 			st->tokens_outstanding_max = ts.outstanding_max;
 		st->ready_latency_ns_sum += ts.ready_latency_ns_sum;
@@ -910,6 +925,10 @@ void dz_apf__stats_json(struct dz_apf *a, struct dz_json *j)
 	dz_json__double(j, "mean_ns", st.pred_evals ? (double)st.pred_ns_sum / st.pred_evals : 0.0);
 	dz_json__double(j, "mean_insns",
 			st.pred_evals ? (double)st.pred_insns_sum / st.pred_evals : 0.0);
+	dz_json__obj_end(j);
+	dz_json__obj_begin(j, "gva"); /* #VE page-not-present with / without a verified GVA */
+	dz_json__u64(j, "filled", st.gva_filled);
+	dz_json__u64(j, "unknown", st.gva_unknown);
 	dz_json__obj_end(j);
 	dz_json__u64(j, "errors_delivered", st.errors_delivered);
 	dz_json__u64(j, "errors_as_machine_check", st.errors_as_mce);

@@ -80,6 +80,8 @@ struct dz_apf_stats {
 	uint64_t sync_wait_ns_sum;
 	uint64_t errors_delivered; /* lost pages reported to the guest */
 	uint64_t errors_as_mce;	   /* ... of which as a machine check (no #VE area) */
+	uint64_t gva_filled;	   /* #VE page-not-present with a verified GVA */
+	uint64_t gva_unknown;	   /* ... without (DZ_VE_F_GVA_VALID clear) */
 	uint64_t hard_errors;	   /* guest died: async fault where it cannot sleep */
 	uint64_t pred_evals;
 	uint64_t pred_ns_sum;
