@@ -324,8 +324,10 @@ static int deliver_lost(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 {
 	struct dz_apf *a = v->a;
 	struct dz_ve_info ve = {0};
-	char why[256] = "";
-	int err;
+	struct kvm_sregs sregs;
+	char why[256] = "", gvs[24] = "unknown";
+	uint64_t gva = 0;
+	int err, gva_err = -ENOTSUP;
 
 	if (a->svc)
 		dz_faultsvc__lost_reason(a->svc, why, sizeof(why));
@@ -337,11 +339,15 @@ static int deliver_lost(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 	}
 	if (!v->ve || !v->ve_gpa || gm_read(v, v->ve_gpa, &ve, sizeof(ve)) || ve.busy)
 		return lost_as_mce(v, gpa, kind, why);
+	/* a retired write (no regs) has moved RIP on: no GVA for it */
+	if (regs && !vcpu__get_sregs(v->vcpu, &sregs))
+		gva_err = dz_fault_gva(&a->gm, regs, &sregs, gpa, kind == APF_MMIO_READ, &gva);
 	ve = (struct dz_ve_info){
 	    .reason = DZ_VE_PAGE_LOST,
 	    .busy = DZ_VE_BUSY,
 	    .gpa = gpa,
-	    .flags = kind == APF_MMIO_WRITE ? DZ_VE_F_WRITE : 0,
+	    .gva = gva_err ? 0 : gva,
+	    .flags = (kind == APF_MMIO_WRITE ? DZ_VE_F_WRITE : 0) | (gva_err ? 0 : DZ_VE_F_GVA_VALID),
 	    .error = v->last_error,
 	};
 	err = gm_write(v, v->ve_gpa, &ve, sizeof(ve));
@@ -350,8 +356,10 @@ static int deliver_lost(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 	if (err)
 		return err;
 	v->errors++;
-	trace(a, "vCPU %d: page %#llx lost: error event delivered", v->idx,
-	      (unsigned long long)gpa);
+	if (a->cfg.trace && !gva_err)
+		snprintf(gvs, sizeof(gvs), "%#llx", (unsigned long long)gva);
+	trace(a, "vCPU %d: page %#llx lost: error event delivered, GVA %s", v->idx,
+	      (unsigned long long)gpa, gvs);
 	return 1;
 }
 

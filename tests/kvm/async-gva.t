@@ -9,7 +9,8 @@
 # arrays in order), the arrays being found independently in the snapshot's
 # memory (struct uarg: array pointer, then array_words); SYS_RECORDS's faults
 # lie inside kbuf (its pointer and size read from the snapshot at the
-# guest's symbols). Every command runs under timeout: a hang fails.
+# guest's symbols). A page lost in a scan array is reported with its GVA.
+# Every command runs under timeout: a hang fails.
 G="$DZ_BUILD/guest/doze-guest.elf"
 if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
 if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
@@ -92,6 +93,19 @@ num "scan: the arrays' pages all went async" "$inside" -ge 1000
 bad=$(awk "$HEX"'{for (i = 1; i < NF; i++) { if ($i == "GPA") p = $(i + 1); if ($i == "GVA") g = $(i + 1) }
 	if (int(hex(p) / 4096) != int(hex(g) / 4096)) b++ } END { print b + 0 }' "$T/pnp" 2>/dev/null)
 num "scan: every GVA maps to its GPA's page (identity-mapped guest)" "$bad" -eq 0
+
+# A page lost past the end of a truncated memory file, in the middle of the
+# second array: its error event carries the GVA too, at that page's first word.
+a2=$(sort -n "$T/arrays" | tail -1)
+cut=$(( ${a2:-0} + 1024 * 1024 ))
+head -c $cut "$T/scan.mem" >"$T/trunc.mem"
+ln -s "$T/scan.state" "$T/trunc.state"
+fails "truncated file, bpf: exits non-zero (a task was killed)" restore "$T/trunc"
+has "truncated file: a task was killed by the lost page" "a task was killed by a lost page"
+lost=$(sed -n 's/.*page \(0x[0-9a-f]*\) lost: error event delivered, GVA \(.*\)/\1 \2/p' "$T/out" | head -1)
+want=$(printf '%#x %#x' $cut $cut)
+if [ "$lost" = "$want" ]; then ok "truncated file: the lost page's GVA is the array word the loop read ($lost)"
+else n=$((n+1)); echo "not ok $n - truncated file: the lost page's GVA (got '$lost', want '$want')"; fi
 
 # ---- syscall: ring 0 -----------------------------------------------------------
 check "snapshot of syscall" timeout 60 "$DOZE" run "$G" --quiet --mem 64M --workload syscall \

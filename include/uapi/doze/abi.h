@@ -172,7 +172,8 @@ struct dz_ve_info {
 	__u32 busy;	/* DZ_VE_BUSY while the guest owns the contents */
 	__u64 token;	/* pairs page-not-present with its page-ready */
 	__u64 gpa;	/* guest-physical address of the missing page */
-	__u64 gva;	/* linear address if DZ_VE_F_GVA_VALID */
+	__u64 gva;	/* linear address of the access if DZ_VE_F_GVA_VALID (verified
+			   through the guest's page tables to map to gpa's page), else 0 */
 	__u32 flags;	/* DZ_VE_F_* */
 	__u32 error;	/* DZ_ERR_* for DZ_VE_PAGE_LOST */
 	__u64 reserved[3];
