@@ -28,8 +28,8 @@ static int xlate(void *opaque, uint64_t gva, uint64_t *gpa)
  * first page that cannot be read. Returns the bytes read; *stop is the linear
  * address where it stopped.
  */
-static size_t fetch(const struct dz_guestmem *gm, const struct walk *w, uint64_t rip,
-		    uint8_t *code, uint64_t *stop)
+static size_t fetch(const struct dz_guestmem *gm, const struct walk *w, uint64_t rip, uint8_t *code,
+		    uint64_t *stop)
 {
 	size_t n = 0;
 

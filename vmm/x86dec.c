@@ -47,15 +47,15 @@ struct dec {
 	/* prefixes */
 	bool p66, p67, f2, f3;
 	enum seg seg;
-	uint8_t rex; /* 0x40..0x4f, or 0 */
+	uint8_t rex;	    /* 0x40..0x4f, or 0 */
 	bool w, rr, rx, rb; /* REX (or VEX) W, R, X, B */
 	bool vex;
 	uint8_t vl, vpp; /* VEX.L, VEX.pp */
 
 	/* ModRM */
-	bool mem;      /* the ModRM operand is memory */
+	bool mem;	      /* the ModRM operand is memory */
 	uint8_t mod, reg, rm; /* reg includes REX.R; rm is the raw 3 bits */
-	int base, index; /* register numbers, -1 for none */
+	int base, index;      /* register numbers, -1 for none */
 	uint8_t scale;
 	int64_t disp;
 	bool riprel;
@@ -105,11 +105,11 @@ static int skip(struct dec *d, unsigned int n)
 	return get_signed(d, n, &v);
 }
 
-#define TRY(expr)                                                                              \
-	do {                                                                                   \
-		int err_ = (expr);                                                             \
-		if (err_)                                                                      \
-			return err_;                                                           \
+#define TRY(expr)                                                                                  \
+	do {                                                                                       \
+		int err_ = (expr);                                                                 \
+		if (err_)                                                                          \
+			return err_;                                                               \
 	} while (0)
 
 /* ---- operand sizes ---------------------------------------------------------------- */
@@ -1112,7 +1112,8 @@ static void finish(struct dec *d, struct dz_x86_insn *out)
 	}
 }
 
-/* ---- entry ------------------------------------------------------------------------------------ */
+/* ---- entry ------------------------------------------------------------------------------------
+ */
 
 int dz_x86_decode(const uint8_t *code, size_t avail, const struct dz_x86_regs *r,
 		  struct dz_x86_insn *out)

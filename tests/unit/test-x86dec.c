@@ -65,6 +65,8 @@ extern uint8_t x86dec_area[];
 void x86dec_run(void *regs);
 void *x86dec_target;
 
+/* one form per line: */
+/* clang-format off */
 /* One instruction under test: NAME .. NAME_end, then ud2 (reached only if it did not fault). */
 #define INSN(name, text)                                                                       \
 	extern const uint8_t name[], name##_end[];                                             \
@@ -93,7 +95,8 @@ struct tcase {
 #define SETDF	   {DF, B_ABS, 1}
 #define C(n, need, ...) {#n, n, n##_end, need, {__VA_ARGS__}}
 
-#define LOW_BASE 0x10000000ULL /* three pages mapped here: 67 and moffs forms need low addresses */
+/* three pages mapped here: the 67 and moffs forms need low addresses */
+#define LOW_BASE 0x10000000ULL
 
 /* ---- the instruction forms -------------------------------------------------------------- */
 
@@ -478,6 +481,8 @@ static const struct tcase cases[] = {
 	C(v_mulx, F_BMI2, R(RAX, HG, -4)),
 };
 
+/* clang-format on */
+
 /* ---- running one form ------------------------------------------------------------------- */
 
 struct run {
@@ -725,7 +730,7 @@ static void test_refusals(void)
 	is_int(in.nr, 1, "rep stosb, RCX = 1 << 32: one access");
 }
 
-/* A translation that is not the identity: linear page p -> guest-physical 0x100000 + 0x1000 * (p % 7). */
+/* Not the identity: linear page p -> guest-physical 0x100000 + 0x1000 * (p % 7). */
 static int xlate_shuffle(void *opaque, uint64_t gva, uint64_t *gpa)
 {
 	(void)opaque;
@@ -776,14 +781,12 @@ static void test_verify(void)
 	r.gpr[DZ_X86_RDI] = 0x7f00;
 	r.gpr[DZ_X86_RCX] = 0x300;
 	is_int(dz_x86_decode(BYTES(0xf3, 0xaa), &r, &in), 0, "rep stosb decodes");
-	is_int(dz_x86_fault_gva(&in, xlate_shuffle, NULL, 0x100000 + 0x1000 * (8 % 7), false,
-				&gva),
+	is_int(dz_x86_fault_gva(&in, xlate_shuffle, NULL, 0x100000 + 0x1000 * (8 % 7), false, &gva),
 	       0, "rep stosb: a page further on in the span");
 	is_u64(gva, 0x8000, "rep stosb: its first byte");
 	r.gpr[DZ_X86_RCX] = 0x10;
 	is_int(dz_x86_decode(BYTES(0xf3, 0xaa), &r, &in), 0, "rep stosb decodes");
-	is_int(dz_x86_fault_gva(&in, xlate_shuffle, NULL, 0x100000 + 0x1000 * (8 % 7), false,
-				&gva),
+	is_int(dz_x86_fault_gva(&in, xlate_shuffle, NULL, 0x100000 + 0x1000 * (8 % 7), false, &gva),
 	       -ENOENT, "rep stosb: a page past the span is not it");
 }
 
