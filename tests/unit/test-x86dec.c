@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/io.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -75,7 +76,7 @@ void *x86dec_target;
 
 /* where a register's initial value points */
 enum base { B_NONE, B_ABS, B_HA, B_HG, B_HB, B_LA, B_LG, B_FS, B_LGHI };
-enum { F_AVX = 1, F_AVX2 = 2, F_FMA = 4, F_BMI1 = 8, F_BMI2 = 16, F_MOVBE = 32, F_SSE42 = 64, F_LOW = 128 };
+enum { F_AVX = 1, F_AVX2 = 2, F_FMA = 4, F_BMI1 = 8, F_BMI2 = 16, F_MOVBE = 32, F_SSE42 = 64, F_LOW = 128, F_IO = 256 };
 #define DF 16 /* pseudo register: RFLAGS.DF */
 
 struct init {
@@ -230,6 +231,10 @@ INSN(t_cmpsq, "cmpsq");
 INSN(t_repecmpsb, "repe cmpsb");
 INSN(t_repnescasb, "repne scasb");
 INSN(t_xlat, "xlat");
+INSN(t_outsb, "outsb");
+INSN(t_gsoutsb, "outsb %gs:(%rsi), (%dx)");
+INSN(t_repoutsw, "rep outsw");
+INSN(t_insl, "insl");
 /* bit tests: the register offset reaches beyond the operand, both ways */
 INSN(b_btq, "bt %rcx, (%rax)");
 INSN(b_btsl, "bts %ecx, (%rax)");
@@ -421,6 +426,11 @@ static const struct tcase cases[] = {
 	C(t_repecmpsb, 0, R(RSI, HA, 2048), R(RDI, HA, 0), R(RCX, ABS, 5000)),
 	C(t_repnescasb, 0, R(RAX, ABS, 1), R(RDI, HA, 0), R(RCX, ABS, 10000)),
 	C(t_xlat, 0, R(RBX, HG, -10), R(RAX, ABS, 0x1234514)),
+	/* port 0x80: the POST port Linux itself writes for I/O delays */
+	C(t_outsb, F_IO, R(RDX, ABS, 0x80), R(RSI, HG, 5)),
+	C(t_gsoutsb, F_IO, R(RDX, ABS, 0x80), R(RSI, ABS, 0x100)),
+	C(t_repoutsw, F_IO, R(RDX, ABS, 0x80), R(RSI, HA, 4090), R(RCX, ABS, 10)),
+	C(t_insl, F_IO, R(RDX, ABS, 0x80), R(RDI, HG, 8)),
 	C(b_btq, 0, R(RAX, HA, 0), R(RCX, ABS, 4096 * 8 + 77)),
 	C(b_btsl, 0, R(RAX, HB, 64), R(RCX, ABS, (uint32_t)(-(64 + 4096 - 20) * 8))),
 	C(b_btrw, 0, R(RAX, HG, -12), R(RCX, ABS, 8 * 10 + 3)),
@@ -572,6 +582,8 @@ static unsigned int cpu_features(void)
 		f |= F_MOVBE;
 	if (have_low)
 		f |= F_LOW;
+	if (!ioperm(0x80, 1, 1)) /* root only: ins/outs need the port */
+		f |= F_IO;
 	return f;
 }
 
@@ -621,7 +633,10 @@ static void check_case(const struct tcase *t, unsigned int have)
 	int err;
 
 	if ((t->need & have) != t->need) {
-		ok(1, "# SKIP %s: the CPU lacks a feature it needs", t->name);
+		ok(1,
+		   "# SKIP %s: needs a CPU feature, a low mapping or I/O permission (ioperm) "
+		   "missing here",
+		   t->name);
 		return;
 	}
 	setup_regs(t, &regs);
@@ -718,6 +733,18 @@ static void test_refusals(void)
 	is_int(in.nr, 0, "lea touches no memory");
 	is_int(dec("", BYTES(0x0f, 0x18, 0x08), &r, &in), 0, "prefetch decodes");
 	is_int(in.nr, 0, "prefetch never faults: no access");
+
+	/* ins/outs (natively tested only where ioperm works): ES:RDI / seg:RSI */
+	r.gpr[DZ_X86_RSI] = 0x1000;
+	r.gpr[DZ_X86_RDI] = 0x2000;
+	r.gs_base = 0x70000;
+	is_int(dec("", BYTES(0x65, 0x6e), &r, &in), 0, "outsb %%gs:(%%rsi) decodes");
+	ok(in.nr == 1 && in.acc[0].gva == 0x71000 && in.acc[0].size == 1 && !in.acc[0].write,
+	   "outsb %%gs:(%%rsi): reads 1 byte at GS base + RSI");
+	is_int(dec("", BYTES(0x66, 0x65, 0x6d), &r, &in), 0, "insw decodes");
+	ok(in.nr == 1 && in.acc[0].gva == 0x2000 && in.acc[0].size == 2 && in.acc[0].write,
+	   "insw: writes 2 bytes at ES:RDI (no override)");
+	r.gs_base = 0;
 
 	/* a zero REP count touches nothing; with 67 only ECX counts */
 	r.gpr[DZ_X86_RCX] = 0;
@@ -874,6 +901,8 @@ int main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_case(&cases[i], have);
 	syscall(SYS_arch_prctl, ARCH_SET_GS, 0UL);
+	if (have & F_IO)
+		ioperm(0x80, 1, 0);
 	signal(SIGSEGV, SIG_DFL);
 	signal(SIGBUS, SIG_DFL);
 	signal(SIGILL, SIG_DFL);
