@@ -529,6 +529,12 @@ static int vec_0f(struct dec *d, uint8_t op, int mp, uint32_t *size, bool *write
 		*size = ss;
 		*write = op == 0x11;
 		return 0;
+	case 0x52: /* rsqrtps/ss, rcpps/ss */
+	case 0x53:
+		if (mp != MP_NONE && mp != MP_F3)
+			return -ENOTSUP;
+		*size = ss;
+		return 0;
 	case 0xc2: /* cmpps/pd/ss/sd */
 		*size = ss;
 		*imm = 1;

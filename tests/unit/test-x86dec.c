@@ -296,6 +296,115 @@ INSN(v_shlx, "shlx %rcx, (%rax), %rdx");
 INSN(v_bextr, "bextr %ecx, (%rax), %edx");
 INSN(v_pdep, "pdep (%rax), %rcx, %rdx");
 INSN(v_mulx, "mulx (%rax), %rcx, %rdx");
+/* sizes: most start size - 1 bytes before the guard page, so a decoded size
+ * too small misses it (aligned 16-byte legacy SSE forms start at the page) */
+INSN(z_movddup, "movddup (%rax), %xmm0");
+INSN(z_movsldup, "movsldup (%rax), %xmm0");
+INSN(z_movshdup, "movshdup (%rax), %xmm0");
+INSN(z_movhps, "movhps (%rax), %xmm0");
+INSN(z_movlps_st, "movlps %xmm0, (%rax)");
+INSN(z_unpckhpd, "unpckhpd (%rax), %xmm0");
+INSN(z_andnps, "andnps (%rax), %xmm0");
+INSN(z_movntps, "movntps %xmm0, (%rax)");
+INSN(z_ucomisd, "ucomisd (%rax), %xmm0");
+INSN(z_comiss, "comiss (%rax), %xmm0");
+INSN(z_sqrtss, "sqrtss (%rax), %xmm0");
+INSN(z_rcpss, "rcpss (%rax), %xmm0");
+INSN(z_rsqrtps, "rsqrtps (%rax), %xmm0");
+INSN(z_cvtps2pd, "cvtps2pd (%rax), %xmm0");
+INSN(z_cvtpd2ps, "cvtpd2ps (%rax), %xmm0");
+INSN(z_cvtsd2ss, "cvtsd2ss (%rax), %xmm0");
+INSN(z_cvtdq2ps, "cvtdq2ps (%rax), %xmm0");
+INSN(z_cmpss, "cmpss $2, (%rax), %xmm0");
+INSN(z_shufpd, "shufpd $1, (%rax), %xmm0");
+INSN(z_movq_rexw, "movq (%rax), %xmm0");
+INSN(z_movq66_ld, ".byte 0x66, 0x48, 0x0f, 0x6e, 0x00 /* movq (%rax), %xmm0 */");
+INSN(z_movq66_st, ".byte 0x66, 0x48, 0x0f, 0x7e, 0x00 /* movq %xmm0, (%rax) */");
+INSN(z_pshufw, "pshufw $1, (%rax), %mm0");
+INSN(z_movntq, "movntq %mm0, (%rax)");
+INSN(z_pcmpeqb_mmx, "pcmpeqb (%rax), %mm0");
+INSN(z_punpckhbw_mmx, "punpckhbw (%rax), %mm0");
+INSN(z_punpckldq_mmx, "punpckldq (%rax), %mm0");
+INSN(z_packsswb_mmx, "packsswb (%rax), %mm0");
+INSN(z_pmaddwd, "pmaddwd (%rax), %xmm0");
+INSN(z_psubusb, "psubusb (%rax), %xmm0");
+INSN(z_punpcklqdq, "punpcklqdq (%rax), %xmm0");
+INSN(z_pmovsxbq, "pmovsxbq (%rax), %xmm0");
+INSN(z_pmovsxbd, "pmovsxbd (%rax), %xmm0");
+INSN(z_pmovzxdq, "pmovzxdq (%rax), %xmm0");
+INSN(z_ptest, "ptest (%rax), %xmm0");
+INSN(z_movntdqa, "movntdqa (%rax), %xmm0");
+INSN(z_pminsd, "pminsd (%rax), %xmm0");
+INSN(z_phaddw_mmx, "phaddw (%rax), %mm0");
+INSN(z_insertps, "insertps $0x10, (%rax), %xmm0");
+INSN(z_pinsrb, "pinsrb $1, (%rax), %xmm0");
+INSN(z_pinsrq, "pinsrq $1, (%rax), %xmm0");
+INSN(z_extractps, "extractps $1, %xmm0, (%rax)");
+INSN(z_pextrq, "pextrq $1, %xmm0, (%rax)");
+INSN(z_roundss, "roundss $1, (%rax), %xmm0");
+INSN(z_blendps, "blendps $1, (%rax), %xmm0");
+INSN(z_dpps, "dpps $1, (%rax), %xmm0");
+INSN(z_palignr_mmx, "palignr $1, (%rax), %mm0");
+INSN(z_pcmpestri, "pcmpestri $0, (%rax), %xmm0");
+INSN(z_vmovddup, "vmovddup (%rax), %ymm0");
+INSN(z_vmovddup128, "vmovddup (%rax), %xmm0");
+INSN(z_vcvtps2pd, "vcvtps2pd (%rax), %ymm0");
+INSN(z_vbroadcastsd, "vbroadcastsd (%rax), %ymm0");
+INSN(z_vbroadcastf128, "vbroadcastf128 (%rax), %ymm0");
+INSN(z_vpbroadcastb, "vpbroadcastb (%rax), %ymm0");
+INSN(z_vpbroadcastw, "vpbroadcastw (%rax), %ymm0");
+INSN(z_vpbroadcastq, "vpbroadcastq (%rax), %ymm0");
+INSN(z_vbroadcasti128, "vbroadcasti128 (%rax), %ymm0");
+INSN(z_vpmovsxbq, "vpmovsxbq (%rax), %ymm0");
+INSN(z_vpmovzxwd, "vpmovzxwd (%rax), %ymm0");
+INSN(z_vpermq, "vpermq $1, (%rax), %ymm0");
+INSN(z_vperm2i128, "vperm2i128 $1, (%rax), %ymm1, %ymm0");
+INSN(z_vpblendd, "vpblendd $1, (%rax), %ymm1, %ymm0");
+INSN(z_vpsllvd, "vpsllvd (%rax), %ymm1, %ymm0");
+INSN(z_vpermilps, "vpermilps (%rax), %ymm1, %ymm0");
+INSN(z_vpermps, "vpermps (%rax), %ymm1, %ymm0");
+INSN(z_vblendvps, "vblendvps %ymm2, (%rax), %ymm1, %ymm0");
+INSN(z_vinserti128, "vinserti128 $1, (%rax), %ymm1, %ymm0");
+INSN(z_vextractf128, "vextractf128 $1, %ymm0, (%rax)");
+INSN(z_vptest, "vptest (%rax), %ymm0");
+INSN(z_vpextrq, "vpextrq $1, %xmm0, (%rax)");
+INSN(z_vpinsrb, "vpinsrb $1, (%rax), %xmm1, %xmm0");
+INSN(z_vroundsd, "vroundsd $1, (%rax), %xmm1, %xmm0");
+INSN(z_vmovntdq, "vmovntdq %ymm0, (%rax)");
+INSN(z_vcmpps, "vcmpps $1, (%rax), %ymm1, %ymm0");
+INSN(z_vshufps, "vshufps $1, (%rax), %ymm1, %ymm0");
+INSN(z_vpcmpgtq, "vpcmpgtq (%rax), %ymm1, %ymm0");
+INSN(z_vfmadd132ss, "vfmadd132ss (%rax), %xmm1, %xmm0");
+INSN(z_vfnmsub231pd, "vfnmsub231pd (%rax), %ymm1, %ymm0");
+INSN(z_blsr, "blsr (%rax), %rcx");
+INSN(z_bzhi, "bzhi %rdx, (%rax), %rcx");
+INSN(z_pext, "pext (%rax), %ecx, %edx");
+INSN(z_sarx, "sarx %rdx, (%rax), %rcx");
+INSN(z_shrx, "shrx %edx, (%rax), %ecx");
+INSN(z_crc32w, "crc32w (%rax), %ecx");
+INSN(z_movbe16, "movbe (%rax), %cx");
+INSN(z_xaddb, "xadd %cl, (%rax)");
+INSN(z_cmpxchgb, "cmpxchg %cl, (%rax)");
+INSN(z_btsimm, "btsq $3, (%rax)");
+INSN(z_pushwimm, "pushw $1");
+INSN(z_popw, "popw %cx");
+INSN(z_pushfw, "pushfw");
+INSN(z_mulb, "mulb (%rax)");
+INSN(z_idivw, "idivw (%rax)");
+INSN(z_shrb, "shrb %cl, (%rax)");
+INSN(z_rcrl1, "rcrl (%rax)");
+INSN(z_movsbw, "movsbw (%rax), %cx");
+INSN(z_movzwq, "movzwq (%rax), %rcx");
+INSN(z_cmovw, "cmovew (%rax), %cx");
+INSN(z_setnz, "setnz (%rax)");
+INSN(z_imulw, "imulw $300, (%rax), %cx");
+INSN(z_testw, "testw $0x1234, (%rax)");
+INSN(z_movsrw, "mov (%rax), %es");
+INSN(z_lzcnt, "lzcnt (%rax), %ecx");
+INSN(z_popcntw, "popcnt (%rax), %cx");
+INSN(z_bsrq, "bsr (%rax), %rcx");
+INSN(z_cmpsw, "cmpsw");
+INSN(z_movsw_cross, "movsw");
 
 static const struct tcase cases[] = {
 	C(m_load, 0, R(RAX, HG, 8)),
@@ -489,6 +598,113 @@ static const struct tcase cases[] = {
 	C(v_bextr, F_BMI1, R(RAX, HG, -2)),
 	C(v_pdep, F_BMI2, R(RAX, HG, 0)),
 	C(v_mulx, F_BMI2, R(RAX, HG, -4)),
+	C(z_movddup, 0, R(RAX, HG, 1 - 8)),
+	C(z_movsldup, 0, R(RAX, HG, 0)),
+	C(z_movshdup, 0, R(RAX, HG, 0)),
+	C(z_movhps, 0, R(RAX, HG, 1 - 8)),
+	C(z_movlps_st, 0, R(RAX, HG, 1 - 8)),
+	C(z_unpckhpd, 0, R(RAX, HG, 0)),
+	C(z_andnps, 0, R(RAX, HG, 0)),
+	C(z_movntps, 0, R(RAX, HG, 0)),
+	C(z_ucomisd, 0, R(RAX, HG, 1 - 8)),
+	C(z_comiss, 0, R(RAX, HG, 1 - 4)),
+	C(z_sqrtss, 0, R(RAX, HG, 1 - 4)),
+	C(z_rcpss, 0, R(RAX, HG, 1 - 4)),
+	C(z_rsqrtps, 0, R(RAX, HG, 0)),
+	C(z_cvtps2pd, 0, R(RAX, HG, 1 - 8)),
+	C(z_cvtpd2ps, 0, R(RAX, HG, 0)),
+	C(z_cvtsd2ss, 0, R(RAX, HG, 1 - 8)),
+	C(z_cvtdq2ps, 0, R(RAX, HG, 0)),
+	C(z_cmpss, 0, R(RAX, HG, 1 - 4)),
+	C(z_shufpd, 0, R(RAX, HG, 0)),
+	C(z_movq_rexw, 0, R(RAX, HG, 1 - 8)),
+	C(z_movq66_ld, 0, R(RAX, HG, 1 - 8)),
+	C(z_movq66_st, 0, R(RAX, HG, 1 - 8)),
+	C(z_pshufw, 0, R(RAX, HG, 1 - 8)),
+	C(z_movntq, 0, R(RAX, HG, 1 - 8)),
+	C(z_pcmpeqb_mmx, 0, R(RAX, HG, 1 - 8)),
+	C(z_punpckhbw_mmx, 0, R(RAX, HG, 1 - 8)),
+	C(z_punpckldq_mmx, 0, R(RAX, HG, 1 - 4)),
+	C(z_packsswb_mmx, 0, R(RAX, HG, 1 - 8)),
+	C(z_pmaddwd, 0, R(RAX, HG, 0)),
+	C(z_psubusb, 0, R(RAX, HG, 0)),
+	C(z_punpcklqdq, 0, R(RAX, HG, 0)),
+	C(z_pmovsxbq, 0, R(RAX, HG, 1 - 2)),
+	C(z_pmovsxbd, 0, R(RAX, HG, 1 - 4)),
+	C(z_pmovzxdq, 0, R(RAX, HG, 1 - 8)),
+	C(z_ptest, 0, R(RAX, HG, 0)),
+	C(z_movntdqa, 0, R(RAX, HG, 0)),
+	C(z_pminsd, 0, R(RAX, HG, 0)),
+	C(z_phaddw_mmx, 0, R(RAX, HG, 1 - 8)),
+	C(z_insertps, 0, R(RAX, HG, 1 - 4)),
+	C(z_pinsrb, 0, R(RAX, HG, 1 - 1)),
+	C(z_pinsrq, 0, R(RAX, HG, 1 - 8)),
+	C(z_extractps, 0, R(RAX, HG, 1 - 4)),
+	C(z_pextrq, 0, R(RAX, HG, 1 - 8)),
+	C(z_roundss, 0, R(RAX, HG, 1 - 4)),
+	C(z_blendps, 0, R(RAX, HG, 0)),
+	C(z_dpps, 0, R(RAX, HG, 0)),
+	C(z_palignr_mmx, 0, R(RAX, HG, 1 - 8)),
+	C(z_pcmpestri, F_SSE42, R(RAX, HG, 0)),
+	C(z_vmovddup, F_AVX, R(RAX, HG, 1 - 32)),
+	C(z_vmovddup128, F_AVX, R(RAX, HG, 1 - 8)),
+	C(z_vcvtps2pd, F_AVX, R(RAX, HG, 1 - 16)),
+	C(z_vbroadcastsd, F_AVX, R(RAX, HG, 1 - 8)),
+	C(z_vbroadcastf128, F_AVX, R(RAX, HG, 1 - 16)),
+	C(z_vpbroadcastb, F_AVX2, R(RAX, HG, 1 - 1)),
+	C(z_vpbroadcastw, F_AVX2, R(RAX, HG, 1 - 2)),
+	C(z_vpbroadcastq, F_AVX2, R(RAX, HG, 1 - 8)),
+	C(z_vbroadcasti128, F_AVX2, R(RAX, HG, 1 - 16)),
+	C(z_vpmovsxbq, F_AVX2, R(RAX, HG, 1 - 4)),
+	C(z_vpmovzxwd, F_AVX2, R(RAX, HG, 1 - 16)),
+	C(z_vpermq, F_AVX2, R(RAX, HG, 1 - 32)),
+	C(z_vperm2i128, F_AVX2, R(RAX, HG, 1 - 32)),
+	C(z_vpblendd, F_AVX2, R(RAX, HG, 1 - 32)),
+	C(z_vpsllvd, F_AVX2, R(RAX, HG, 1 - 32)),
+	C(z_vpermilps, F_AVX, R(RAX, HG, 1 - 32)),
+	C(z_vpermps, F_AVX2, R(RAX, HG, 1 - 32)),
+	C(z_vblendvps, F_AVX, R(RAX, HG, 1 - 32)),
+	C(z_vinserti128, F_AVX2, R(RAX, HG, 1 - 16)),
+	C(z_vextractf128, F_AVX, R(RAX, HG, 1 - 16)),
+	C(z_vptest, F_AVX, R(RAX, HG, 1 - 32)),
+	C(z_vpextrq, F_AVX, R(RAX, HG, 1 - 8)),
+	C(z_vpinsrb, F_AVX, R(RAX, HG, 1 - 1)),
+	C(z_vroundsd, F_AVX, R(RAX, HG, 1 - 8)),
+	C(z_vmovntdq, F_AVX, R(RAX, HG, 0)),
+	C(z_vcmpps, F_AVX, R(RAX, HG, 1 - 32)),
+	C(z_vshufps, F_AVX, R(RAX, HG, 1 - 32)),
+	C(z_vpcmpgtq, F_AVX2, R(RAX, HG, 1 - 32)),
+	C(z_vfmadd132ss, F_FMA, R(RAX, HG, 1 - 4)),
+	C(z_vfnmsub231pd, F_FMA, R(RAX, HG, 1 - 32)),
+	C(z_blsr, F_BMI1, R(RAX, HG, 1 - 8)),
+	C(z_bzhi, F_BMI2, R(RAX, HG, 1 - 8)),
+	C(z_pext, F_BMI2, R(RAX, HG, 1 - 4)),
+	C(z_sarx, F_BMI2, R(RAX, HG, 1 - 8)),
+	C(z_shrx, F_BMI2, R(RAX, HG, 1 - 4)),
+	C(z_crc32w, F_SSE42, R(RAX, HG, 1 - 2)),
+	C(z_movbe16, F_MOVBE, R(RAX, HG, 1 - 2)),
+	C(z_xaddb, 0, R(RAX, HG, 1 - 1)),
+	C(z_cmpxchgb, 0, R(RAX, HG, 1 - 1)),
+	C(z_btsimm, 0, R(RAX, HG, 1 - 8)),
+	C(z_pushwimm, 0, R(RSP, HG, 1)),
+	C(z_popw, 0, R(RSP, HG, -1)),
+	C(z_pushfw, 0, R(RSP, HG, 1)),
+	C(z_mulb, 0, R(RAX, HG, 1 - 1)),
+	C(z_idivw, 0, R(RAX, HG, 1 - 2)),
+	C(z_shrb, 0, R(RAX, HG, 1 - 1)),
+	C(z_rcrl1, 0, R(RAX, HG, 1 - 4)),
+	C(z_movsbw, 0, R(RAX, HG, 1 - 1)),
+	C(z_movzwq, 0, R(RAX, HG, 1 - 2)),
+	C(z_cmovw, 0, R(RAX, HG, 1 - 2)),
+	C(z_setnz, 0, R(RAX, HG, 1 - 1)),
+	C(z_imulw, 0, R(RAX, HG, 1 - 2)),
+	C(z_testw, 0, R(RAX, HG, 1 - 2)),
+	C(z_movsrw, 0, R(RAX, HG, 1 - 2)),
+	C(z_lzcnt, F_BMI1, R(RAX, HG, 1 - 4)),
+	C(z_popcntw, F_SSE42, R(RAX, HG, 1 - 2)),
+	C(z_bsrq, 0, R(RAX, HG, 1 - 8)),
+	C(z_cmpsw, 0, R(RSI, HA, 0), R(RDI, HG, -1)),
+	C(z_movsw_cross, 0, R(RSI, HG, -1), R(RDI, HA, 0)),
 };
 
 /* clang-format on */
