@@ -8,6 +8,15 @@
  * served for `timeout` completes with -EIO and its pages are lost. The whole
  * state machine runs on the source's I/O thread with non-blocking sockets,
  * so closing the source never waits for the network.
+ *
+ * One bad request (a page whose answer always kills the connection) must not
+ * take the requests pipelined behind it down with it. A request that was on
+ * the wire when the connection failed is a suspect: suspects go out again one
+ * at a time on an otherwise empty connection, those that failed least often
+ * first, while new requests pipeline as usual. A failure with a single request
+ * on the wire is that request's own: it backs off (per request), not the
+ * connection. And when a request is given up on while the server kept
+ * accepting connections, the server is not dead: the others keep their time.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -40,6 +49,9 @@ struct tcp_src {
 	uint64_t backoff_ns;
 	uint64_t t_last_rx;
 	uint64_t t_down;		/* when the server became unreachable (0 = it is up) */
+	uint64_t t_last_up;		/* when a connection last came up (hello) */
+	unsigned int lone_failures;	/* failures with one request on the wire since an answer */
+	struct dz_src_req *probe;	/* a suspect on the wire, alone: nothing joins it */
 	uint64_t next_id;
 	char why[160];			/* why the connection was lost */
 
@@ -160,6 +172,26 @@ fail:
 	return r;
 }
 
+/* Insertion sort of the send queue by attempts (short after a failure). */
+static void sort_by_attempts(struct tcp_src *t)
+{
+	struct dz_src_req *sorted = NULL, *tail = NULL, *r, *next;
+
+	for (r = t->send_head; r; r = next) {
+		struct dz_src_req **pp = &sorted;
+
+		next = r->bnext;
+		while (*pp && (*pp)->attempts <= r->attempts)
+			pp = &(*pp)->bnext;
+		r->bnext = *pp;
+		*pp = r;
+	}
+	for (r = sorted; r; r = r->bnext)
+		tail = r;
+	t->send_head = sorted;
+	t->send_tail = tail;
+}
+
 /* Drops the connection: every request without an answer will be sent again. */
 static void disconnect(struct dz_source *src, struct tcp_src *t, const char *why, int err)
 {
@@ -171,13 +203,10 @@ static void disconnect(struct dz_source *src, struct tcp_src *t, const char *why
 	t->fd = -1;
 	snprintf(t->why, sizeof(t->why), "%s%s%s", why, err ? ": " : "", err ? strerror(err) : "");
 	dz_src__set_error(src, "%s: connection lost (%s)", src->uri, t->why);
-	/* The backoff is reset by an answer (finish_rx), not by a connect: a server
-	 * that accepts and then drops every time is retried ever more slowly. */
 	t->state = DISCONNECTED;
+	t->probe = NULL;
 	if (!t->t_down)
 		t->t_down = now;
-	t->t_next_connect = now + t->backoff_ns;
-	t->backoff_ns = t->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : t->backoff_ns * 2;
 	/* The request whose answer was half received is in flight too. */
 	if (t->rx_req) {
 		t->rx_req->bnext = t->inflight_head;
@@ -186,13 +215,38 @@ static void disconnect(struct dz_source *src, struct tcp_src *t, const char *why
 			t->inflight_tail = t->rx_req;
 		t->rx_req = NULL;
 	}
-	/* In-flight requests go back to the front of the send queue, in order. */
+	if (t->inflight_head && t->inflight_head == t->inflight_tail && t->t_last_up) {
+		/* one request alone on a connection that came up: it backs off itself;
+		 * twice in a row without an answer between, the connection does too */
+		struct dz_src_req *r = t->inflight_head;
+		unsigned int sh = r->attempts > 7 ? 7 : r->attempts;
+
+		r->t_retry = now + (BACKOFF_MIN_NS << sh > BACKOFF_MAX_NS ? BACKOFF_MAX_NS
+									 : BACKOFF_MIN_NS << sh);
+		if (!t->lone_failures++) {
+			t->t_next_connect = now;
+		} else {
+			t->t_next_connect = now + t->backoff_ns;
+			t->backoff_ns = t->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS
+									  : t->backoff_ns * 2;
+		}
+	} else {
+		/* The backoff is reset by an answer (finish_rx), not by a connect: a
+		 * server that accepts and then drops every time is retried ever more
+		 * slowly. */
+		t->t_next_connect = now + t->backoff_ns;
+		t->backoff_ns = t->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : t->backoff_ns * 2;
+	}
+	/* In-flight requests go back to the front of the send queue, those sent
+	 * fewest times first (stable): a request that keeps killing the connection
+	 * sinks behind the ones that only travelled with it. */
 	if (t->inflight_head) {
 		t->inflight_tail->bnext = t->send_head;
 		if (!t->send_head)
 			t->send_tail = t->inflight_tail;
 		t->send_head = t->inflight_head;
 		t->inflight_head = t->inflight_tail = NULL;
+		sort_by_attempts(t);
 	}
 	for (r = t->send_head; r; r = r->bnext)
 		if (!r->t_deadline)
@@ -226,6 +280,7 @@ static void start_connect(struct dz_source *src, struct tcp_src *t)
 static void expire(struct dz_source *src, struct tcp_src *t, uint64_t now)
 {
 	struct dz_src_req **pp = &t->send_head, *prev = NULL;
+	bool own_fault = false;
 
 	while (*pp) {
 		struct dz_src_req *r = *pp;
@@ -238,11 +293,24 @@ static void expire(struct dz_source *src, struct tcp_src *t, uint64_t now)
 		*pp = r->bnext;
 		if (t->send_tail == r)
 			t->send_tail = prev;
+		/* the server came up again after this request first failed */
+		if (t->t_last_up > r->t_deadline - src->timeout_ns)
+			own_fault = true;
 		r->nvalid = 0;
 		r->status = -EIO;
 		dz_src__set_error(src, "%s: gave up after %.1f s: %s", src->uri,
 				  (double)src->timeout_ns / 1e9, t->why[0] ? t->why : "no answer");
 		dz_src__complete(src, r);
+	}
+	if (own_fault && t->state != UP) {
+		/* not a dead server: whoever waits now gets its own timeout, soon */
+		t->t_down = now;
+		for (struct dz_src_req *r = t->send_head; r; r = r->bnext)
+			if (r->t_deadline)
+				r->t_deadline = now + src->timeout_ns;
+		t->backoff_ns = BACKOFF_MIN_NS;
+		if (t->t_next_connect > now)
+			t->t_next_connect = now;
 	}
 }
 
@@ -281,24 +349,41 @@ static void take_new(struct dz_source *src, struct tcp_src *t)
 
 static void do_send(struct dz_source *src, struct tcp_src *t)
 {
-	/* Refill the output buffer from the send queue. */
-	if (t->out_off == t->out_len) {
+	/* Refill the output buffer from the send queue (not while a probe is out). */
+	if (t->out_off == t->out_len && !t->probe) {
 		bool was_idle = !t->inflight_head;
 		size_t n = 0;
 
-		t->out_len = t->out_off = 0;
-		while (t->send_head && n < OUTBUF_REQS) {
-			struct dz_src_req *r = t->send_head;
+		struct dz_src_req **pp = &t->send_head, *prev = NULL;
+		uint64_t now = dz_now_ns();
 
-			t->send_head = r->bnext;
-			if (!t->send_head)
-				t->send_tail = NULL;
+		t->out_len = t->out_off = 0;
+		while (*pp && n < OUTBUF_REQS) {
+			struct dz_src_req *r = *pp;
+
+			if (r->attempts) {
+				/* a suspect (see the top): later, or alone on an empty wire */
+				if (r->t_retry > now) {
+					prev = r;
+					pp = &r->bnext;
+					continue;
+				}
+				if (n || t->inflight_head)
+					break;
+			}
+			*pp = r->bnext;
+			if (t->send_tail == r)
+				t->send_tail = prev;
 			t->out[n++] = (struct dz_pp_req){ .magic = DZ_PP_REQ_MAGIC,
 							  .count = r->npages,
 							  .id = r->id,
 							  .page = r->page };
-			if (r->attempts++)
+			if (r->attempts++) {
 				dz_src__count_retry(src, false);
+				push(&t->inflight_head, &t->inflight_tail, r);
+				t->probe = r; /* a suspect goes alone */
+				break;
+			}
 			push(&t->inflight_head, &t->inflight_tail, r);
 		}
 		t->out_len = n * sizeof(t->out[0]);
@@ -353,6 +438,9 @@ static void finish_rx(struct dz_source *src, struct tcp_src *t)
 	t->rx_req = NULL;
 	t->hdr_got = 0;
 	t->backoff_ns = BACKOFF_MIN_NS;
+	t->lone_failures = 0;
+	if (t->probe == r)
+		t->probe = NULL;
 	dz_src__complete(src, r);
 }
 
@@ -399,6 +487,7 @@ static void do_recv(struct dz_source *src, struct tcp_src *t)
 			 * a request alive forever. */
 			t->state = UP;
 			t->t_down = 0;
+			t->t_last_up = dz_now_ns();
 			t->hdr_got = 0;
 			continue;
 		}
@@ -448,6 +537,22 @@ static void fail_all(struct dz_source *src, struct tcp_src *t, int status)
 	t->send_head = t->send_tail = t->inflight_head = t->inflight_tail = NULL;
 }
 
+/* When the first queued request may be sent (suspects wait for their retry). */
+static uint64_t eligible_at(const struct tcp_src *t, uint64_t now)
+{
+	uint64_t when = UINT64_MAX;
+
+	for (const struct dz_src_req *r = t->send_head; r; r = r->bnext) {
+		uint64_t w = r->attempts && r->t_retry > now ? r->t_retry : now;
+
+		if (w < when)
+			when = w;
+		if (when == now)
+			break;
+	}
+	return when;
+}
+
 static void *tcp_thread(void *arg)
 {
 	struct dz_source *src = arg;
@@ -465,15 +570,20 @@ static void *tcp_thread(void *arg)
 		take_new(src, t);
 		now = dz_now_ns();
 		switch (t->state) {
-		case DISCONNECTED:
+		case DISCONNECTED: {
+			uint64_t when = eligible_at(t, now);
+
 			expire(src, t, now);
-			if (!t->send_head)
+			if (when == UINT64_MAX)
 				break;	/* reconnect only when there is work */
-			if (now >= t->t_next_connect)
+			if (when < t->t_next_connect)
+				when = t->t_next_connect;
+			if (now >= when)
 				start_connect(src, t);
 			else
-				next = t->t_next_connect;
+				next = when;
 			break;
+		}
 		case CONNECTING:
 		case HELLO:
 			expire(src, t, now);
@@ -483,6 +593,7 @@ static void *tcp_thread(void *arg)
 				next = t->t_state + src->connect_timeout_ns;
 			break;
 		case UP:
+			expire(src, t, now);
 			if (t->send_head || t->out_off < t->out_len)
 				do_send(src, t);
 			/* A server that accepts requests but never answers counts as gone. */
@@ -496,15 +607,26 @@ static void *tcp_thread(void *arg)
 			break;
 		}
 		/* The state may have changed above: wake for its next step too. */
-		if (t->state == DISCONNECTED && t->send_head && t->t_next_connect < next)
-			next = t->t_next_connect;
+		if (t->state == DISCONNECTED && t->send_head) {
+			uint64_t when = eligible_at(t, now);
+
+			if (when != UINT64_MAX) {
+				if (when < t->t_next_connect)
+					when = t->t_next_connect;
+				if (when < next)
+					next = when;
+			}
+		}
 		if ((t->state == CONNECTING || t->state == HELLO) &&
 		    t->t_state + src->connect_timeout_ns < next)
 			next = t->t_state + src->connect_timeout_ns;
-		/* Deadlines of queued requests while the server is away. */
-		for (struct dz_src_req *r = t->send_head; r && t->state != UP; r = r->bnext)
+		/* Deadlines of queued requests, and suspects waiting for their retry. */
+		for (struct dz_src_req *r = t->send_head; r; r = r->bnext) {
 			if (r->t_deadline && r->t_deadline < next)
 				next = r->t_deadline;
+			if (t->state == UP && r->attempts && r->t_retry > now && r->t_retry < next)
+				next = r->t_retry;
+		}
 		p[1].fd = t->fd;
 		if (t->state == CONNECTING)
 			p[1].events = POLLOUT;
