@@ -380,14 +380,13 @@ static void fill_mmio(struct dz_apf *a, struct kvm_run *run)
  */
 static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind,
 			      const struct kvm_regs *regs, const struct kvm_sregs *sregs,
-			      enum dz_decide_reason *why)
+			      uint64_t gva, int gva_err, enum dz_decide_reason *why)
 {
 	struct dz_apf *a = v->a;
 	struct dz_ve_info ve;
 	uint32_t flags, token;
-	uint64_t gva = 0;
 	char gvs[24] = "unknown";
-	int err, early, gva_err = -ENOTSUP;
+	int err, early;
 
 	/* the guest's area must be free: no nested page-not-present */
 	if (v->ve) {
@@ -430,8 +429,6 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 		return 2;
 	}
 	if (v->ve) {
-		/* the linear address only if the guest's page tables confirm it */
-		gva_err = dz_fault_gva(&a->gm, regs, sregs, gpa, kind == APF_MMIO_READ, &gva);
 		ve = (struct dz_ve_info){
 		    .reason = DZ_VE_PAGE_NOT_PRESENT,
 		    .busy = DZ_VE_BUSY,
@@ -495,7 +492,8 @@ static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, st
 	struct kvm_sregs sregs;
 	enum dz_decide_reason r;
 	enum dz_page_state st;
-	int err;
+	uint64_t gva = 0;
+	int err, gva_err;
 
 	v->visible++;
 	if (a->visible && gpa < a->ram_size)
@@ -525,13 +523,16 @@ static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, st
 	    .armed = atomic_load(&v->armed),
 	    .tokens_available = dz_tokens__outstanding(&v->tokens) < v->tokens.limit,
 	};
-	dz_pred_ctx__from_kvm(&ctx, v->idx, &regs, &sregs, kernel_gs_base(v), gpa, 0, false,
-			      DZ_ACCESS_READ);
+	/* the linear address only if the guest's page tables confirm it: for the
+	 * predicate's context and the #VE area alike */
+	gva_err = dz_fault_gva(&a->gm, &regs, &sregs, gpa, kind == APF_MMIO_READ, &gva);
+	dz_pred_ctx__from_kvm(&ctx, v->idx, &regs, &sregs, kernel_gs_base(v), gpa,
+			      gva_err ? 0 : gva, !gva_err, DZ_ACCESS_READ);
 	r = dz_policy__evaluate(a->policy, &ctx, &env);
 	if (r == DZ_DECIDE_ASYNC && kind == APF_MMIO_READ && string_insn(v, &regs, &sregs))
 		r = DZ_SYNC_NOT_RESTARTABLE;
 	if (r == DZ_DECIDE_ASYNC) {
-		err = inject_not_present(v, gpa, kind, &regs, &sregs, &r);
+		err = inject_not_present(v, gpa, kind, &regs, &sregs, gva, gva_err, &r);
 		if (err == 2) {
 			dz_policy__count(a->policy, DZ_SYNC_ARRIVED);
 			return 1;
