@@ -22,11 +22,6 @@ done
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 . "$DZ_SRC/tests/lib/tap.sh"
-# jcmp NAME PATH OP VALUE: numeric test on a stats member
-jcmp() {
-	v=$(jget "$T/st.json" "$2")
-	if [ -n "$v" ] && [ "${v%.*}" "$3" "$4" ]; then ok "$1 ($2 = $v)"; else n=$((n+1)); echo "not ok $n - $1 ($2 = '$v', want $3 $4)"; fi
-}
 # num NAME GOT OP WANT: numeric test on a value the script computed
 num() {
 	if [ -n "$2" ] && [ "$2" "$3" "$4" ]; then ok "$1 ($2 $3 $4)"; else n=$((n+1)); echo "not ok $n - $1 (got '$2', want $3 $4)"; fi

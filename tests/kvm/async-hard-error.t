@@ -11,10 +11,6 @@ if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 . "$DZ_SRC/tests/lib/tap.sh"
-jcmp() {
-	v=$(jget "$T/st.json" "$2")
-	if [ -n "$v" ] && [ "${v%.*}" "$3" "$4" ]; then ok "$1 ($2 = $v)"; else n=$((n+1)); echo "not ok $n - $1 ($2 = '$v', want $3 $4)"; fi
-}
 restore() { timeout 120 "$DOZE" restore "$@" --timeout 100 --prefetch off; }
 
 check "snapshot of atomic" timeout 60 "$DOZE" run "$G" --quiet --workload atomic --snapshot "$T/a"

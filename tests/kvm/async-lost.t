@@ -15,10 +15,6 @@ PS_PID=
 cleanup() { [ -n "$PS_PID" ] && kill "$PS_PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 . "$DZ_SRC/tests/lib/tap.sh"
-jcmp() {
-	v=$(jget "$T/st.json" "$2")
-	if [ -n "$v" ] && [ "${v%.*}" "$3" "$4" ]; then ok "$1 ($2 = $v)"; else n=$((n+1)); echo "not ok $n - $1 ($2 = '$v', want $3 $4)"; fi
-}
 restore() { timeout 60 "$DOZE" restore "$@" --timeout 50 --prefetch off; }
 
 # Layout assumption (docs/vmm.md): the user heap starts at about 12 MiB; with

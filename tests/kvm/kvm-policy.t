@@ -15,10 +15,6 @@ if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 . "$DZ_SRC/tests/lib/tap.sh"
-jcmp() {
-	v=$(jget "$T/st.json" "$2")
-	if [ -n "$v" ] && [ "${v%.*}" "$3" "$4" ]; then ok "$1 ($2 = $v)"; else n=$((n+1)); echo "not ok $n - $1 ($2 = '$v', want $3 $4)"; fi
-}
 jis() {
 	v=$(jget "$T/st.json" "$2")
 	if [ "$v" = "$3" ]; then ok "$1 ($2 = $v)"; else n=$((n+1)); echo "not ok $n - $1 ($2 = '$v', want $3)"; fi

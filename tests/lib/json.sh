@@ -23,3 +23,10 @@ jget() {
 		if (p == want) { print line; exit }
 	}' "$1"
 }
+
+# jcmp NAME PATH OP VALUE: a TAP check (tests/lib/tap.sh) of a numeric member of
+# $T/st.json, e.g. jcmp "no hard error" async.hard_errors -eq 0
+jcmp() {
+	v=$(jget "$T/st.json" "$2")
+	if [ -n "$v" ] && [ "${v%.*}" "$3" "$4" ]; then ok "$1 ($2 = $v)"; else n=$((n+1)); echo "not ok $n - $1 ($2 = '$v', want $3 $4)"; fi
+}
