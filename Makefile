@@ -70,10 +70,16 @@ TEST_ENV := DOZE=$(abspath $(DOZE)) DZ_BUILD=$(abspath $(O)) DZ_SRC=$(CURDIR)
 deps:
 	@./tools/install-deps
 
-check: all
+# prove runs a *.t script only if git recorded it executable: say which are not
+# (a clean clone would fail them with a bare "Can't exec").
+check-modes:
+	@bad=$$(git ls-files -s -- 'tests/*.t' 2>/dev/null | awk '$$1 != "100755" { print $$4 }'); \
+	if [ -n "$$bad" ]; then echo "not executable in git (git add --chmod=+x):" $$bad; exit 1; fi
+
+check: all check-modes
 	$(TEST_ENV) $(PROVE) --exec '' $(CHECK_TESTS) $(CHECK_SCRIPTS)
 
-check-kvm: all
+check-kvm: all check-modes
 	@if [ -z "$(strip $(KVM_TESTS) $(KVM_SCRIPTS))" ]; then echo "no KVM tests in this tree"; \
 	else $(TEST_ENV) $(PROVE) --exec '' $(KVM_TESTS) $(KVM_SCRIPTS); fi
 
@@ -110,7 +116,7 @@ format:
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps check check-kvm check-asan check-kvm-asan test bench demo format clean $(BENCH_TARGETS)
+.PHONY: all deps check-modes check check-kvm check-asan check-kvm-asan test bench demo format clean $(BENCH_TARGETS)
 .DELETE_ON_ERROR:
 
 -include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(CHECK_TESTS:=.d) $(KVM_TESTS:=.d)
