@@ -178,17 +178,13 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 static int rollback(struct apf_vcpu *v, const struct kvm_regs *saved)
 {
 	struct kvm_run *run = vcpu__kvm_run(v->vcpu);
-	int fd = vcpu__fd(v->vcpu), r = 0, i;
+	int r = 0, i;
 
 	for (i = 0; i < 8; i++) {
 		memset(run->mmio.data, 0, sizeof(run->mmio.data));
-		run->immediate_exit = 1;
-		r = ioctl(fd, KVM_RUN, 0);
-		run->immediate_exit = 0;
-		if (r < 0) {
-			r = (errno == EINTR || errno == EAGAIN) ? 0 : -errno;
+		r = vcpu__complete_io(v->vcpu);
+		if (r <= 0)
 			break;
-		}
 		/* another piece of the instruction (the write half of a read-modify-write):
 		 * complete it too, its effect is undone with the registers */
 		if (run->exit_reason != KVM_EXIT_MMIO) {
@@ -447,7 +443,7 @@ static int inject_not_present(struct apf_vcpu *v, uint64_t gpa, enum apf_kind ki
 		s.cr2 = token;
 		err = gm_write(v, v->area_gpa + APF_AREA_FLAGS, &flags, sizeof(flags));
 		if (!err)
-			err = ioctl(vcpu__fd(v->vcpu), KVM_SET_SREGS, &s) ? -errno : 0;
+			err = vcpu__set_sregs(v->vcpu, &s);
 		if (!err)
 			err = inject_exception(v, 14, true, 0);
 	}
@@ -480,6 +476,19 @@ static uint64_t kernel_gs_base(struct apf_vcpu *v)
 	if (ioctl(vcpu__fd(v->vcpu), KVM_GET_MSRS, &m) != 1)
 		return 0;
 	return m.e.data;
+}
+
+/*
+ * Whether this decision runs the guest's predicate, the only reader of
+ * KERNEL_GS_BASE: the other policies, and the predicate's own preconditions
+ * (dz_policy__evaluate), save the KVM_GET_MSRS. A predicate registered by
+ * another vCPU right after this check sees 0 there once.
+ */
+static bool predicate_runs(struct dz_apf *a, const struct kvm_regs *regs,
+			   const struct dz_fault_env *env)
+{
+	return a->cfg.policy == DZ_POLICY_BPF && (regs->rflags & (1ull << 9)) /* IF */ &&
+	       dz_policy__has_predicate(a->policy) && dz_policy__may_async(a->policy, env, NULL);
 }
 
 /* A fault on gpa became visible on v's thread. Returns 1 handled, < 0 fatal. */
@@ -526,7 +535,8 @@ static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, st
 	/* the linear address only if the guest's page tables confirm it: for the
 	 * predicate's context and the #VE area alike */
 	gva_err = dz_fault_gva(&a->gm, &regs, &sregs, gpa, kind == APF_MMIO_READ, &gva);
-	dz_pred_ctx__from_kvm(&ctx, v->idx, &regs, &sregs, kernel_gs_base(v), gpa,
+	dz_pred_ctx__from_kvm(&ctx, v->idx, &regs, &sregs,
+			      predicate_runs(a, &regs, &env) ? kernel_gs_base(v) : 0, gpa,
 			      gva_err ? 0 : gva, !gva_err, DZ_ACCESS_READ);
 	r = dz_policy__evaluate(a->policy, &ctx, &env);
 	if (r == DZ_DECIDE_ASYNC && kind == APF_MMIO_READ && string_insn(v, &regs, &sregs))

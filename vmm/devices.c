@@ -2,7 +2,7 @@
 /*
  * The guest ABI's I/O ports (include/uapi/doze/abi.h): debug console, snapshot
  * request, result/power off, progress, phase markers, panic, IPI.
- * Values that do not fit a port write come in registers (KVM_GET_REGS), so
+ * Values that do not fit a port write come in registers (vcpu__get_regs), so
  * the VMM never reads guest memory here (it may not be present yet).
  */
 #include <errno.h>
@@ -106,9 +106,10 @@ static int guest_result(struct vcpu *vcpu, uint32_t status)
 {
 	struct vm *vm = vcpu->vm;
 	struct kvm_regs r;
+	int err = vcpu__get_regs(vcpu, &r);
 
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r))
-		return -errno;
+	if (err)
+		return err;
 	dz__console_flush(vcpu);
 	pthread_mutex_lock(&vm->lock);
 	vm->powered_off = true;
@@ -125,10 +126,14 @@ static int guest_panic(struct vcpu *vcpu, uint32_t code)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	char what[64];
+	int err;
 
 	dz__console_flush(vcpu);
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) || ioctl(vcpu->fd, KVM_GET_SREGS, &s))
-		return -errno;
+	err = vcpu__get_regs(vcpu, &r);
+	if (!err)
+		err = vcpu__get_sregs(vcpu, &s);
+	if (err)
+		return err;
 	if (code < 32)
 		snprintf(what, sizeof(what), "unhandled exception vector %u", code);
 	else if (code == DZ_PANIC_HARD_ERROR)

@@ -8,6 +8,7 @@
  * KVM_RUN -> dispatch the exit.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,19 +93,159 @@ int vcpu__kick(struct vcpu *vcpu)
 	return 0;
 }
 
+/* ---- register state: KVM_CAP_SYNC_REGS or the ioctls (see vm.h) ---- */
+
+#define DZ_SYNC_FIELDS (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
+
+struct sync_field {
+	uint32_t bit;	  /* KVM_SYNC_X86_* */
+	size_t off, len;  /* where in struct kvm_run */
+	unsigned long get, set;
+};
+
+static const struct sync_field f_regs = {
+	KVM_SYNC_X86_REGS, offsetof(struct kvm_run, s.regs.regs), sizeof(struct kvm_regs),
+	KVM_GET_REGS, KVM_SET_REGS,
+};
+static const struct sync_field f_sregs = {
+	KVM_SYNC_X86_SREGS, offsetof(struct kvm_run, s.regs.sregs), sizeof(struct kvm_sregs),
+	KVM_GET_SREGS, KVM_SET_SREGS,
+};
+static const struct sync_field f_events = {
+	KVM_SYNC_X86_EVENTS, offsetof(struct kvm_run, s.regs.events),
+	sizeof(struct kvm_vcpu_events), KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS,
+};
+
+void dz__vcpu_init_sync_regs(struct vcpu *vcpu)
+{
+	const char *env = getenv("DOZE_SYNC_REGS");
+	int r;
+
+	vcpu->sync_fields = 0;
+	vcpu->cached = 0;
+	if (env && !strcmp(env, "0"))
+		return;
+	r = ioctl(vcpu->vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	if (r <= 0 || (r & DZ_SYNC_FIELDS) != DZ_SYNC_FIELDS)
+		return; /* all three or none: one code path per mode */
+	vcpu->run->kvm_valid_regs = DZ_SYNC_FIELDS;
+	vcpu->run->kvm_dirty_regs = 0;
+	vcpu->sync_fields = DZ_SYNC_FIELDS;
+}
+
+bool vcpu__sync_regs(struct vcpu *vcpu)
+{
+	return vcpu->sync_fields != 0;
+}
+
+static void *field_ptr(struct vcpu *vcpu, const struct sync_field *f)
+{
+	return (uint8_t *)vcpu->run + f->off;
+}
+
+static int get_field(struct vcpu *vcpu, const struct sync_field *f, void *dst)
+{
+	if (vcpu->cached & f->bit) {
+		memcpy(dst, field_ptr(vcpu, f), f->len);
+		return 0;
+	}
+	if (ioctl(vcpu->fd, f->get, dst))
+		return -errno;
+	if (vcpu->sync_fields) { /* later gets in this exit are free */
+		memcpy(field_ptr(vcpu, f), dst, f->len);
+		vcpu->cached |= f->bit;
+	}
+	return 0;
+}
+
+static int set_field(struct vcpu *vcpu, const struct sync_field *f, const void *src)
+{
+	if (!vcpu->sync_fields)
+		return ioctl(vcpu->fd, f->set, src) ? -errno : 0;
+	memcpy(field_ptr(vcpu, f), src, f->len);
+	vcpu->cached |= f->bit;
+	vcpu->run->kvm_dirty_regs |= f->bit;
+	return 0;
+}
+
+int dz__vcpu_flush_regs(struct vcpu *vcpu)
+{
+	static const struct sync_field *const order[] = { &f_regs, &f_sregs, &f_events };
+	struct kvm_run *run = vcpu->run;
+
+	/* the order KVM loads them in at KVM_RUN */
+	for (int i = 0; i < 3; i++) {
+		const struct sync_field *f = order[i];
+
+		if (!(run->kvm_dirty_regs & f->bit))
+			continue;
+		if (ioctl(vcpu->fd, f->set, field_ptr(vcpu, f)))
+			return -errno;
+		run->kvm_dirty_regs &= ~f->bit;
+	}
+	return 0;
+}
+
+/* KVM_RUN; 0 or -errno. Keeps the sync-regs view in step with KVM. */
+static int run_ioctl(struct vcpu *vcpu)
+{
+	int r = ioctl(vcpu->fd, KVM_RUN, 0) < 0 ? -errno : 0;
+
+	if (!vcpu->sync_fields)
+		return r;
+	if (vcpu->run->kvm_dirty_regs) {
+		/* KVM returned before it loaded our writes, and may have put its own
+		 * state over them: they are lost, say so rather than run on */
+		vcpu->run->kvm_dirty_regs = 0;
+		vcpu->cached = 0;
+		return r && r != -EINTR && r != -EAGAIN ? r : -EPROTO;
+	}
+	/* on every way out of KVM_RUN (an exit, EINTR, immediate_exit) KVM stored
+	 * the state; only an error may have skipped that */
+	vcpu->cached = !r || r == -EINTR || r == -EAGAIN ? vcpu->sync_fields : 0;
+	return r;
+}
+
 int vcpu__get_regs(struct vcpu *vcpu, struct kvm_regs *regs)
 {
-	return ioctl(vcpu->fd, KVM_GET_REGS, regs) ? -errno : 0;
+	return get_field(vcpu, &f_regs, regs);
 }
 
 int vcpu__set_regs(struct vcpu *vcpu, const struct kvm_regs *regs)
 {
-	return ioctl(vcpu->fd, KVM_SET_REGS, regs) ? -errno : 0;
+	return set_field(vcpu, &f_regs, regs);
 }
 
 int vcpu__get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs)
 {
-	return ioctl(vcpu->fd, KVM_GET_SREGS, sregs) ? -errno : 0;
+	return get_field(vcpu, &f_sregs, sregs);
+}
+
+int vcpu__set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	return set_field(vcpu, &f_sregs, sregs);
+}
+
+int vcpu__get_events(struct vcpu *vcpu, struct kvm_vcpu_events *ev)
+{
+	return get_field(vcpu, &f_events, ev);
+}
+
+int vcpu__set_events(struct vcpu *vcpu, const struct kvm_vcpu_events *ev)
+{
+	return set_field(vcpu, &f_events, ev);
+}
+
+int vcpu__complete_io(struct vcpu *vcpu)
+{
+	int r;
+
+	vcpu->run->immediate_exit = 1;
+	r = run_ioctl(vcpu);
+	vcpu->run->immediate_exit = 0;
+	if (r == -EINTR || r == -EAGAIN)
+		return 0;
+	return r < 0 ? r : 1;
 }
 
 int vcpu__queue_irq(struct vcpu *vcpu, uint8_t vector)
@@ -127,11 +268,13 @@ int vcpu__queue_irq(struct vcpu *vcpu, uint8_t vector)
 int vcpu__inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error_code)
 {
 	struct kvm_vcpu_events ev;
+	int err;
 
 	if (vector >= 32)
 		return -EINVAL;
-	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev))
-		return -errno;
+	err = vcpu__get_events(vcpu, &ev);
+	if (err)
+		return err;
 	if (ev.exception.injected || ev.exception.pending)
 		return -EBUSY;
 	memset(&ev.exception, 0, sizeof(ev.exception));
@@ -139,9 +282,10 @@ int vcpu__inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, ui
 	ev.exception.nr = vector;
 	ev.exception.has_error_code = has_error;
 	ev.exception.error_code = error_code;
-	ev.flags = 0;
-	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev))
-		return -errno;
+	ev.flags = 0; /* NMI, SIPI, shadow, SMM: leave KVM's as they are */
+	err = vcpu__set_events(vcpu, &ev);
+	if (err)
+		return err;
 	vcpu->stats.exceptions_injected++;
 	return 0;
 }
@@ -214,9 +358,19 @@ static int inject_irqs(struct vcpu *vcpu)
 		return 0;
 	if (run->ready_for_interrupt_injection && run->if_flag) {
 		struct kvm_interrupt irq = { .irq = v };
+		int err;
 
+		/*
+		 * KVM_INTERRUPT changes the event state behind the sync-regs
+		 * view (older kernels queue it there): writes still waiting in
+		 * it go first, and the view is read afresh when next needed.
+		 */
+		err = dz__vcpu_flush_regs(vcpu);
+		if (err)
+			return err;
 		if (ioctl(vcpu->fd, KVM_INTERRUPT, &irq))
 			return -errno;
+		vcpu->cached &= ~(KVM_SYNC_X86_EVENTS | KVM_SYNC_X86_SREGS);
 		atomic_fetch_and(&vcpu->pending_irqs[v >> 6], ~(1ULL << (v & 63)));
 		vcpu->stats.irqs_injected++;
 		v = highest_pending(vcpu);
@@ -258,14 +412,9 @@ static void eat_kicks(void)
  * registers are at an instruction boundary (snapshot, pause). */
 int dz__vcpu_settle(struct vcpu *vcpu)
 {
-	int r;
+	int r = vcpu__complete_io(vcpu);
 
-	vcpu->run->immediate_exit = 1;
-	r = ioctl(vcpu->fd, KVM_RUN, 0);
-	vcpu->run->immediate_exit = 0;
-	if (r == 0 || errno == EINTR)
-		return 0;
-	return -errno;
+	return r < 0 ? r : 0;
 }
 
 static void describe(struct vcpu *vcpu, char *buf, size_t len)
@@ -273,7 +422,7 @@ static void describe(struct vcpu *vcpu, char *buf, size_t len)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) || ioctl(vcpu->fd, KVM_GET_SREGS, &s)) {
+	if (vcpu__get_regs(vcpu, &r) || vcpu__get_sregs(vcpu, &s)) {
 		snprintf(buf, len, "vCPU %d (registers unavailable)", vcpu->idx);
 		return;
 	}
@@ -485,9 +634,9 @@ static int vcpu_loop(struct vcpu *vcpu)
 				return r;
 			}
 		}
-		r = ioctl(vcpu->fd, KVM_RUN, 0);
+		r = run_ioctl(vcpu);
 		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
+			if (r == -EINTR || r == -EAGAIN) {
 				vcpu->stats.eintr++;
 				eat_kicks();
 				if (vm->hooks.on_eintr) {
@@ -497,8 +646,8 @@ static int vcpu_loop(struct vcpu *vcpu)
 				}
 				continue;
 			}
-			r = -errno;
-			fail_exit(vcpu, r, "KVM_RUN failed");
+			fail_exit(vcpu, r, r == -EPROTO ? "KVM_RUN returned before it loaded the registers"
+							: "KVM_RUN failed");
 			return r;
 		}
 		if (run->exit_reason < DZ_NR_EXIT_REASONS)

@@ -34,6 +34,19 @@ struct vcpu {
 	bool timer_armed;
 
 	_Atomic uint64_t pending_irqs[4]; /* vectors waiting for KVM_INTERRUPT */
+
+	/*
+	 * KVM_CAP_SYNC_REGS (vcpu.c, the vcpu__get_* / vcpu__set_* wrappers):
+	 * KVM copies regs, sregs and events into run->s.regs on every return
+	 * from KVM_RUN and loads those marked in run->kvm_dirty_regs at the
+	 * next one. sync_fields: the KVM_SYNC_X86_* in use (0: capability
+	 * missing or off, plain ioctls). cached: which of them in run->s.regs
+	 * are the vCPU's current state (set when KVM_RUN returns or a wrapper
+	 * writes them, cleared when an ioctl changes the state behind them).
+	 * Invariant: run->kvm_dirty_regs is a subset of cached.
+	 */
+	uint32_t sync_fields;
+	uint32_t cached;
 	uint64_t next_tick_ns;
 
 	struct vcpu_stats stats;
@@ -104,6 +117,11 @@ int dz__setup_boot(struct vm *vm, uint64_t entry);
 /* vcpu.c */
 void *dz__vcpu_thread(void *arg);
 int dz__vcpu_settle(struct vcpu *vcpu);
+/* Probes KVM_CAP_SYNC_REGS and turns it on for this vCPU (vm.c, at creation). */
+void dz__vcpu_init_sync_regs(struct vcpu *vcpu);
+/* Hands writes still waiting in run->s.regs to KVM with the ioctls, so that a
+ * reader using the ioctls directly (the snapshot writer) sees them. */
+int dz__vcpu_flush_regs(struct vcpu *vcpu);
 void dz__fail(struct vm *vm, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* devices.c: I/O ports of the guest ABI; returns 1 handled, 0 unknown, <0 error */

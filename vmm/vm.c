@@ -174,6 +174,7 @@ static int create_vcpu(struct vm *vm, int idx)
 		vcpu->run = NULL;
 		return -errno;
 	}
+	dz__vcpu_init_sync_regs(vcpu);
 	err = set_vcpu_cpuid(vm, vcpu);
 	if (!err)
 		setup_mce(vm, vcpu);

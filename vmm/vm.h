@@ -171,7 +171,8 @@ const struct vcpu_stats *vcpu__stats(struct vcpu *vcpu);
  * in-kernel irqchip.
  */
 int vcpu__queue_irq(struct vcpu *vcpu, uint8_t vector);
-/* Inject an exception now (KVM_SET_VCPU_EVENTS). Call on the vCPU thread
+/* Inject an exception for the next entry (the events' exception.injected).
+ * -EBUSY if one is already injected or pending. Call on the vCPU thread
  * (hooks) while it is outside KVM_RUN. */
 int vcpu__inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error_code);
 /* Raises a machine check in bank DZ_MCE_BANK (abi.h 6b): -EOPNOTSUPP without a
@@ -179,10 +180,38 @@ int vcpu__inject_exception(struct vcpu *vcpu, uint8_t vector, bool has_error, ui
 int vcpu__machine_check(struct vcpu *vcpu, uint64_t status, uint64_t addr, uint64_t misc,
 			uint64_t mcg_status);
 
-/* KVM_GET_REGS/SREGS helpers for hooks (vCPU thread, outside KVM_RUN). */
+/*
+ * The vCPU's registers, segment/control registers and pending events, for
+ * hooks (vCPU thread outside KVM_RUN, or any thread while the VM is paused or
+ * not running). A get always returns the current state, including what a set
+ * or an injection changed earlier in the same exit; a set takes effect at the
+ * next KVM_RUN at the latest. With KVM_CAP_SYNC_REGS they cost no ioctl: the
+ * state KVM left in kvm_run at the exit is read and written there, and KVM
+ * loads what was written when it enters the guest again. Without the
+ * capability (or with DOZE_SYNC_REGS=0 in the environment) they are the plain
+ * KVM_GET/SET_REGS, _SREGS and _VCPU_EVENTS ioctls. Code that calls those
+ * ioctls on a vCPU fd itself must not mix them with these.
+ *
+ * vcpu__set_events has KVM_SET_VCPU_EVENTS semantics (ev->flags says which
+ * optional parts apply).
+ */
 int vcpu__get_regs(struct vcpu *vcpu, struct kvm_regs *regs);
 int vcpu__set_regs(struct vcpu *vcpu, const struct kvm_regs *regs);
 int vcpu__get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs);
+int vcpu__set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs);
+int vcpu__get_events(struct vcpu *vcpu, struct kvm_vcpu_events *ev);
+int vcpu__set_events(struct vcpu *vcpu, const struct kvm_vcpu_events *ev);
+/* true if the wrappers above work through KVM_CAP_SYNC_REGS. */
+bool vcpu__sync_regs(struct vcpu *vcpu);
+
+/*
+ * Retire a pending port/MMIO completion without entering the guest (KVM_RUN
+ * with immediate_exit), e.g. to take back an emulated read that exited before
+ * it retired. Returns 0 when done, 1 when KVM exited once more for another
+ * piece of the same instruction (see kvm_run->exit_reason; call again), < 0 on
+ * error. Writes made with the setters above are loaded by KVM first.
+ */
+int vcpu__complete_io(struct vcpu *vcpu);
 
 /* Name of a KVM_EXIT_* reason ("IO", "MMIO", "HLT", ...). */
 const char *dz_kvm_exit_name(unsigned int reason);

@@ -115,6 +115,11 @@ static int save_vcpu(struct vm *vm, struct vcpu *v, struct dz_snap_writer *w)
 	void *xs;
 	int err;
 
+	/* the vCPU is paused (settled: KVM loaded any register writes); this is
+	 * for a caller that paused it some other way */
+	err = dz__vcpu_flush_regs(v);
+	if (err)
+		return err;
 	if (ioctl(v->fd, KVM_GET_REGS, &regs) || ioctl(v->fd, KVM_GET_SREGS, &sregs) ||
 	    ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) || ioctl(v->fd, KVM_GET_DEBUGREGS, &dr))
 		return -errno;
