@@ -17,6 +17,11 @@
  *                EINTR; the vCPU thread copies the page over the poison
  *   poison/MMIO  the same in ring 0: KVM_EXIT_MMIO with the GPA; the vCPU
  *                thread copies the page and completes the read with its bytes
+ *   MMIO+ioctls  poison/MMIO plus the register work of doze's async fault path
+ *                at each exit: KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_VCPU_EVENTS,
+ *                KVM_SET_REGS, KVM_SET_VCPU_EVENTS (values written back as read)
+ *   MMIO+syncregs  the same work through KVM_CAP_SYNC_REGS: read from
+ *                kvm_run->s.regs, written back with kvm_dirty_regs
  *
  * First the cost of one vCPU ioctl (KVM_GET_REGS / KVM_GET_SREGS: the host
  * side pays it for every register access of the async path), then what one
@@ -69,6 +74,11 @@ static enum path path;
 static pid_t vcpu_tid;
 static volatile uint64_t pending; /* host address of the fault to serve on the vCPU side */
 static volatile int stop;
+
+/* register work at each MMIO exit (the async fault path's, see above) */
+enum regs_mode { R_NONE, R_IOCTLS, R_SYNC };
+static enum regs_mode regs_mode;
+#define SYNC_ALL (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
 
 static double now_us(void)
 {
@@ -196,6 +206,37 @@ static int set_cpu(int user)
 	return 0;
 }
 
+static int regs_work(void)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	struct kvm_vcpu_events ev;
+
+	switch (regs_mode) {
+	case R_NONE:
+		return 0;
+	case R_IOCTLS:
+		if (ioctl(vcpu, KVM_GET_REGS, &r) || ioctl(vcpu, KVM_GET_SREGS, &sr) ||
+		    ioctl(vcpu, KVM_GET_VCPU_EVENTS, &ev))
+			return -errno;
+		ev.flags = 0;
+		if (ioctl(vcpu, KVM_SET_REGS, &r) || ioctl(vcpu, KVM_SET_VCPU_EVENTS, &ev))
+			return -errno;
+		return 0;
+	case R_SYNC:
+		r = run->s.regs.regs;
+		sr = run->s.regs.sregs;
+		ev = run->s.regs.events;
+		(void)sr;
+		ev.flags = 0;
+		run->s.regs.regs = r;
+		run->s.regs.events = ev;
+		run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_EVENTS;
+		return 0;
+	}
+	return 0;
+}
+
 /* One round: make the lazy pages missing again, run the loop; us per page or < 0. */
 static double round_trip(enum path p, int user)
 {
@@ -231,6 +272,10 @@ static double round_trip(enum path p, int user)
 			uint64_t gpa = run->mmio.phys_addr;
 
 			pending = 0;
+			if (regs_work()) {
+				fprintf(stderr, "fault-rt: register ioctls: %s\n", strerror(errno));
+				return -1;
+			}
 			copy_page((uint64_t)ram + gpa);
 			memcpy(run->mmio.data, page_src + (gpa & 4095), run->mmio.len);
 			continue;
@@ -333,7 +378,7 @@ int main(int argc, char **argv)
 	struct uffdio_register reg;
 	struct kvm_userspace_memory_region mr;
 	pthread_t th;
-	int err = 0;
+	int err = 0, sync_caps;
 
 	memset(page_src, 0x5a, sizeof(page_src));
 	sigaction(SIGUSR1, &su, NULL);
@@ -390,6 +435,18 @@ int main(int argc, char **argv)
 	err |= measure("present", P_PRESENT, 0, rounds);
 	err |= measure("sync", P_SYNC, 0, rounds);
 	err |= measure("poison/MMIO", P_POISON, 0, rounds);
+	regs_mode = R_IOCTLS;
+	err |= measure("MMIO+ioctls", P_POISON, 0, rounds);
+	sync_caps = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	if (sync_caps > 0 && (sync_caps & SYNC_ALL) == SYNC_ALL) {
+		regs_mode = R_SYNC;
+		run->kvm_valid_regs = SYNC_ALL;
+		err |= measure("MMIO+syncregs", P_POISON, 0, rounds);
+		run->kvm_valid_regs = 0;
+	} else {
+		printf("fault MMIO+syncregs  ring 0  (KVM_CAP_SYNC_REGS not available)\n");
+	}
+	regs_mode = R_NONE;
 	for (int i = 0; i < 4 && !err; i++) {
 		static const struct {
 			const char *name;
