@@ -329,7 +329,14 @@ int vcpu__machine_check(struct vcpu *vcpu, uint64_t status, uint64_t addr, uint6
 		return -EPERM;
 	if (m.e[0].data & DZ_MCG_STATUS_MCIP)
 		return -EBUSY;
-	if (ioctl(vcpu->fd, KVM_X86_SET_MCE, &mce))
+	/* KVM queues the #MC in the event state behind the sync-regs view:
+	 * hand it our pending writes first, read the events afresh after */
+	r = dz__vcpu_flush_regs(vcpu);
+	if (r)
+		return r;
+	r = ioctl(vcpu->fd, KVM_X86_SET_MCE, &mce);
+	vcpu->cached &= ~KVM_SYNC_X86_EVENTS;
+	if (r)
 		return -errno;
 	vcpu->stats.exceptions_injected++;
 	return 0;
