@@ -38,6 +38,7 @@
 #define EXPECT_EQ(n) "je 1f\n mov $" #n ", %eax\n call fail\n1:\n"
 
 /* The guest: ring 0, 64-bit, loaded at LOAD_GPA by doze's ELF loader. */
+/* clang-format off */
 asm(".pushsection .rodata\n"
     ".balign 16\n"
     "sr_guest_start:\n"
@@ -162,6 +163,7 @@ asm(".pushsection .rodata\n"
     "stack_top:\n"
     "sr_guest_end:\n"
     ".popsection\n");
+/* clang-format on */
 
 extern const uint8_t sr_guest_start[], sr_guest_end[];
 
