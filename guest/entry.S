@@ -128,6 +128,237 @@ pf_common:
 2:	add $16, %rsp
 	iretq
 
+/*
+ * ---- asynchronous page faults: the fast paths ----
+ *
+ * Guest ring 0 costs ~1 us per instruction here, and DESIGN.md budgets the
+ * whole round trip (page-not-present, run another task, page-ready, run the
+ * parked task again) at about 100 of them; tests/kvm/test-apf-cost counts
+ * them. The common cases never enter C:
+ *
+ * ve_entry (#VE, vector 20): page-not-present where the context may sleep
+ * saves every register once, in the frame any switched-out task has:
+ *	[r15 r14 r13 r12 rbx rbp] [resume] [r11 r10 r9 r8 rdi rsi rdx rcx rax] [iret frame]
+ * (switch_to's callee-saved words and return address on top, so whoever
+ * switches back — this code, switch_to — just pops six and returns), files
+ * the task under waiters[token & 63] and runs the head of the run queue, or
+ * idle. Everything else (lost page, a context that cannot sleep: the hard
+ * error) takes the old path through the vector-20 stub and ve_dispatch().
+ *
+ * irq_entry_page_ready: read and clear the token, wake its sleeper by direct
+ * index (or remember the early page-ready), ACK. It does not preempt the task
+ * it interrupted (the woken task runs when that one parks, blocks, or at the
+ * next tick: fewer switches, same work); when it interrupted idle it switches
+ * to the woken task at once. Wake-all goes to C.
+ *
+ * Run queue: rq_head == NULL means empty; rq_tail is stale then.
+ */
+.macro PARK_SAVE resume
+	push %rax
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	pushq $\resume
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+
+#define VE_STUB (exc_stubs + 16 * DZ_VEC_VE)
+
+	.globl ve_entry
+ve_entry:
+	testb $3, 8(%rsp)
+	jz ve_kernel
+	swapgs
+	cmpl $DZ_VE_PAGE_NOT_PRESENT, %gs:PC_VE_REASON
+	jne ve_slow_user
+	cmpq $0, %gs:PC_PREEMPT		/* preempt_count and irq_depth, one load */
+	jne ve_slow_user
+	/* ring 3: IF is 1 (IOPL 0: ring 3 cannot clear it), current is a task */
+	PARK_SAVE ve_resume_user
+	mov %gs:PC_CURRENT, %rdi
+	jmp ve_park
+ve_slow_user:
+	swapgs				/* the stub's path swaps again */
+	jmp VE_STUB
+ve_kernel:
+	cmpl $DZ_VE_PAGE_NOT_PRESENT, %gs:PC_VE_REASON
+	jne VE_STUB
+	testl $0x200, 16(%rsp)		/* IF of the interrupted context */
+	jz VE_STUB
+	cmpq $0, %gs:PC_PREEMPT
+	jne VE_STUB
+	PARK_SAVE ve_resume_kernel
+	mov %gs:PC_CURRENT, %rdi
+	cmp %gs:PC_IDLE, %rdi
+	je ve_unsave			/* idle cannot sleep: the hard error, in C */
+/* RDI = current, its registers saved: sleep on the token unless it is ready already */
+ve_park:
+	mov %gs:PC_VE_TOKEN, %rax
+	movl $0, %gs:PC_VE_BUSY		/* re-arm: another task may fault now */
+	mov %eax, %ecx
+	and $(DZ_MAX_TOKENS - 1), %ecx
+	btr %rcx, %gs:PC_READY_EARLY
+	jc task_resume			/* page-ready came first: retry at once */
+	mov %rax, T_TOKEN(%rdi)
+	movl $TASK_BLOCKED, T_STATE(%rdi)
+	mov %rdi, %gs:PC_WAITERS(,%rcx,8)
+	mov %rsp, T_KSP(%rdi)
+/* The current task is saved (or needs nothing): run the next ready task, or idle. */
+pick_next:
+	mov %gs:PC_RQ_HEAD, %rsi
+	test %rsi, %rsi
+	jz to_idle
+	mov T_NEXT(%rsi), %rax
+	mov %rax, %gs:PC_RQ_HEAD
+	mov %rsi, %gs:PC_CURRENT
+	lea KSTACK_SIZE(%rsi), %rax	/* its kernel stack: the task struct sits at the bottom */
+	mov %rax, %gs:PC_TSS_RSP0
+	mov T_KSP(%rsi), %rsp
+/* First instruction of a task switched back in: switch_to's frame. */
+	.globl task_resume
+task_resume:
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
+to_idle:
+	mov %gs:PC_IDLE, %rsi
+	mov %rsi, %gs:PC_CURRENT
+	mov %gs:PC_IDLE_SP, %rsp
+	jmp idle_loop
+ve_unsave:
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	add $8, %rsp
+	RESTORE_CALLER
+	jmp VE_STUB
+ve_resume_user:
+	RESTORE_CALLER
+	swapgs
+	iretq
+ve_resume_kernel:
+	RESTORE_CALLER
+	iretq
+
+#define MSR_ASYNC_PF_ACK 0x4b564d07	/* DZ_MSR_KVM_ASYNC_PF_ACK without its C suffix */
+
+/* Page ready (vector DZ_VEC_PAGE_READY, IF was 1). RAX RCX RDX saved. */
+.macro PAGE_READY_BODY slow
+	cmpl $0xffffffff, %gs:PC_APF_TOKEN
+	je \slow			/* wake all: C */
+	mov %gs:PC_APF_TOKEN, %eax
+	movl $0, %gs:PC_APF_TOKEN	/* the host may write the next one (after the ACK) */
+	mov %eax, %ecx
+	and $(DZ_MAX_TOKENS - 1), %ecx
+	mov %gs:PC_WAITERS(,%rcx,8), %rdx
+	test %rdx, %rdx
+	jz 1f
+	cmp T_TOKEN(%rdx), %rax
+	jne 1f
+	movq $0, %gs:PC_WAITERS(,%rcx,8)
+	movl $TASK_READY, T_STATE(%rdx)
+	movq $0, T_NEXT(%rdx)
+	cmpq $0, %gs:PC_RQ_HEAD
+	je 2f
+	mov %gs:PC_RQ_TAIL, %rcx
+	mov %rdx, T_NEXT(%rcx)
+	jmp 3f
+2:	mov %rdx, %gs:PC_RQ_HEAD
+3:	mov %rdx, %gs:PC_RQ_TAIL
+	jmp 4f
+1:	bts %rcx, %gs:PC_READY_EARLY	/* before its sleeper: remembered (Linux's dummy wake) */
+4:	mov $MSR_ASYNC_PF_ACK, %ecx
+	mov $1, %eax
+	xor %edx, %edx
+	wrmsr
+.endm
+
+	.globl irq_entry_page_ready
+irq_entry_page_ready:
+	testb $3, 8(%rsp)
+	jz pr_kernel
+	swapgs
+	push %rax
+	push %rcx
+	push %rdx
+	PAGE_READY_BODY pr_slow_user
+	pop %rdx
+	pop %rcx
+	pop %rax
+	swapgs
+	iretq
+pr_kernel:
+	push %rax
+	push %rcx
+	push %rdx
+	PAGE_READY_BODY pr_slow_kernel
+	cmpq $idle_woken, 24(%rsp)	/* interrupted idle's hlt: run the woken task now */
+	jne 1f
+	movq $idle_switch, 24(%rsp)
+1:	pop %rdx
+	pop %rcx
+	pop %rax
+	iretq
+pr_slow_user:
+	pop %rdx
+	pop %rcx
+	pop %rax
+	swapgs
+	jmp irq_entry_page_ready_slow
+pr_slow_kernel:
+	pop %rdx
+	pop %rcx
+	pop %rax
+	jmp irq_entry_page_ready_slow
+
+/* switch_to_idle(prev): prev stops (callee-saved registers on its stack, like
+ * switch_to), idle restarts its loop on an empty stack. */
+	.globl switch_to_idle
+switch_to_idle:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, T_KSP(%rdi)
+	jmp to_idle
+
+/* The idle loop (IF = 0 except in sti;hlt, which is atomic: no wakeup is lost). */
+	.globl idle_enter
+idle_enter:
+	mov %gs:PC_IDLE_SP, %rsp
+idle_loop:
+	cli
+	cmpq $0, %gs:PC_RQ_HEAD
+	jne 1f
+	sti
+	hlt
+idle_woken:
+	jmp idle_loop
+idle_switch:				/* page-ready woke a task while idle (irq_entry_page_ready) */
+	cli
+	jmp pick_next
+1:	call schedule
+	jmp idle_loop
+
 /* ---- timer tick (vector 32): 8 instructions from ring 3 when no other task is ready ---- */
 	.globl timer_entry
 timer_entry:
@@ -135,13 +366,13 @@ timer_entry:
 	jz timer_kernel
 	swapgs
 	incq %gs:PC_TICKS
-	cmpl $0, %gs:PC_NR_READY
+	cmpq $0, %gs:PC_RQ_HEAD
 	jne timer_preempt
 	swapgs
 	iretq
 timer_kernel:				/* ring 0 is never preempted by the tick: flag it */
 	incq %gs:PC_TICKS
-	cmpl $0, %gs:PC_NR_READY
+	cmpq $0, %gs:PC_RQ_HEAD
 	je 1f
 	movl $1, %gs:PC_NEED_RESCHED
 1:	iretq
@@ -157,12 +388,12 @@ timer_preempt:				/* ring 3, another task is ready: round robin */
 
 /* ---- other interrupts (IPI, page ready): C with interrupt depth; a task
  * they woke runs at once when the interrupt came from ring 3 ---- */
-	.globl irq_entry_ipi, irq_entry_page_ready
+	.globl irq_entry_ipi, irq_entry_page_ready_slow
 irq_entry_ipi:
 	pushq $0
 	pushq $DZ_VEC_IPI
 	jmp irq_common
-irq_entry_page_ready:
+irq_entry_page_ready_slow:		/* wake-all, KVM's own APF (in-kernel LAPIC) */
 	pushq $0
 	pushq $DZ_VEC_PAGE_READY
 irq_common:
@@ -204,7 +435,7 @@ irq_common:
 .endm
 	LAPIC_STUB lapic_timer_entry, timer_entry
 	LAPIC_STUB lapic_ipi_entry, irq_entry_ipi
-	LAPIC_STUB lapic_page_ready_entry, irq_entry_page_ready
+	LAPIC_STUB lapic_page_ready_entry, irq_entry_page_ready_slow
 	.globl spurious_entry
 spurious_entry:
 	iretq
@@ -235,8 +466,7 @@ switch_to:
 	mov T_KSP(%rsi), %rsp
 	mov %rsi, %gs:PC_CURRENT
 	mov T_KSTACK_TOP(%rsi), %rax
-	mov %gs:PC_TSS_RSP0, %rdx
-	mov %rax, (%rdx)
+	mov %rax, %gs:PC_TSS_RSP0
 	pop %r15
 	pop %r14
 	pop %r13

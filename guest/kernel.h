@@ -52,19 +52,41 @@ typedef unsigned long size_t;
 /* Offsets used by the assembly entry code (checked by _Static_assert in sched.c). */
 #define PC_SELF			DZ_PERCPU_SELF
 #define PC_CURRENT		DZ_PERCPU_CURRENT
-#define PC_PREEMPT		DZ_PERCPU_PREEMPT_COUNT
+#define PC_PREEMPT		DZ_PERCPU_PREEMPT_COUNT	/* u32, and irq_depth right after it */
 #define PC_IRQ_DEPTH		DZ_PERCPU_IRQ_DEPTH
 #define PC_CPU			DZ_PERCPU_CPU
-/* guest-private fields start at DZ_PERCPU_FIXED_END (percpu.h reserves 28..63) */
+#define PC_NR_TASKS		DZ_PERCPU_NR_TASKS
+/* guest-private fields start at DZ_PERCPU_FIXED_END (percpu.h reserves up to 63) */
 #define PC_NEED_RESCHED		64
 #define PC_TICKS		72
-#define PC_NR_READY		80
-#define PC_TSS_RSP0		104	/* address of this CPU's tss.rsp0 */
+#define PC_RQ_HEAD		80	/* NULL = run queue empty (rq_tail is then stale) */
+#define PC_RQ_TAIL		88
+#define PC_IDLE			96
+#define PC_IDLE_SP		104	/* top of the idle task's stack: idle restarts there */
+#define PC_READY_EARLY		112
+#define PC_VE			128	/* struct dz_ve_info */
+#define PC_VE_REASON		(PC_VE + 0)
+#define PC_VE_BUSY		(PC_VE + 4)
+#define PC_VE_TOKEN		(PC_VE + 8)
+#define PC_APF			192	/* struct dz_apf_area */
+#define PC_APF_TOKEN		(PC_APF + 4)
+#define PC_WAITERS		256	/* struct task *[DZ_MAX_TOKENS] */
+#define PC_TSS			(PC_WAITERS + 8 * DZ_MAX_TOKENS + 64) /* after the GDT */
+#define PC_TSS_RSP0		(PC_TSS + 4)
 
 #define T_KSP		0
 #define T_KSTACK_TOP	8
+#define T_NEXT		16
+#define T_STATE		24
+#define T_TOKEN		40
+
+#define TASK_READY	0
+#define TASK_RUNNING	1
+#define TASK_BLOCKED	2
+#define TASK_DEAD	3
 
 #ifndef __ASSEMBLER__
+#include <doze/apf.h>
 
 struct tss {
 	u32 reserved0;
@@ -76,7 +98,6 @@ struct tss {
 	u16 iomap_base;
 } __attribute__((packed));
 
-enum task_state { TASK_READY, TASK_RUNNING, TASK_BLOCKED, TASK_DEAD };
 
 struct task {
 	u64 ksp;		/* T_KSP: kernel RSP while switched out */
@@ -103,18 +124,21 @@ struct percpu {
 	u32 preempt_count;	   /* 16 */
 	u32 irq_depth;		   /* 20 */
 	u32 cpu;		   /* 24 */
-	u32 reserved[9];	   /* 28..63: reserved by percpu.h */
+	u32 nr_tasks;		   /* 28: live tasks of this CPU (ready, running or asleep) */
+	u32 reserved[8];	   /* 32..63: reserved by percpu.h */
 	u32 need_resched;	   /* 64 */
 	u32 pad0;
 	u64 ticks;		   /* 72 */
-	u32 nr_ready;		   /* 80 */
-	u32 pad1;
-	struct task *rq_head;	   /* 88 */
-	struct task *rq_tail;	   /* 96 */
-	u64 *tss_rsp0;		   /* 104: &tss.rsp0 */
-	struct task *idle;
-	u64 ready_early;	   /* tokens whose page-ready came before the sleeper */
-	struct task *waiters[DZ_MAX_TOKENS]; /* token & 63 -> sleeping task */
+	struct task *rq_head;	   /* 80 */
+	struct task *rq_tail;	   /* 88 */
+	struct task *idle;	   /* 96 */
+	u64 idle_sp;		   /* 104 */
+	u64 ready_early;	   /* 112: tokens whose page-ready came before the sleeper */
+	u64 pad1;
+	/* the host writes these two (#VE information, APF area): 64-byte aligned */
+	struct dz_ve_info ve __attribute__((aligned(64)));	/* 128 */
+	struct dz_apf_area apf __attribute__((aligned(64)));	/* 192 */
+	struct task *waiters[DZ_MAX_TOKENS]; /* 256: token & 63 -> sleeping task */
 	u64 gdt[8] __attribute__((aligned(16)));
 	struct tss tss __attribute__((aligned(16)));
 } __attribute__((aligned(64)));
@@ -235,10 +259,14 @@ static inline u64 rdmsr(u32 msr)
 
 /* entry.S */
 void switch_to(struct task *prev, struct task *next);
+void switch_to_idle(struct task *prev);	/* idle restarts its loop: it keeps no state */
+void idle_enter(void) __attribute__((noreturn)); /* this CPU's idle loop */
 extern char exc_stubs[];	/* 32 stubs, 16 bytes apart */
 void timer_entry(void);
 void irq_entry_ipi(void);
 void irq_entry_page_ready(void);
+void irq_entry_page_ready_slow(void);
+void ve_entry(void);
 void syscall_entry(void);
 void lapic_timer_entry(void);
 void lapic_ipi_entry(void);

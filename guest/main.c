@@ -14,7 +14,7 @@
  */
 #include "kernel.h"
 
-u8 boot_stacks[GUEST_MAX_CPUS][8192] __attribute__((aligned(16)));
+u8 boot_stacks[GUEST_MAX_CPUS][8192] __attribute__((aligned(8192)));
 static struct task idle_tasks[GUEST_MAX_CPUS];
 struct percpu *percpus[GUEST_MAX_CPUS];
 u32 nr_cpus;
@@ -96,7 +96,6 @@ static void percpu_setup(int cpu)
 		panic("out of kernel memory for per-CPU areas");
 	pc->self = (u64)pc;
 	pc->cpu = cpu;
-	pc->tss_rsp0 = (u64 *)((u8 *)&pc->tss + 4); /* rsp0: offset 4, unaligned by design */
 	pc->tss.iomap_base = sizeof(struct tss);
 	pc->gdt[0] = 0;
 	pc->gdt[1] = 0x00af9b000000ffffUL; /* 0x08 kernel code */
@@ -106,8 +105,8 @@ static void percpu_setup(int cpu)
 	pc->gdt[5] = (sizeof(struct tss) - 1) | ((tss & 0xffffff) << 16) | (0x89UL << 40) |
 		     (((tss >> 24) & 0xff) << 56);
 	pc->gdt[6] = tss >> 32;
-	sched_init_cpu(pc, &idle_tasks[cpu]);
 	idle_tasks[cpu].kstack_top = (u64)boot_stacks[cpu + 1];
+	sched_init_cpu(pc, &idle_tasks[cpu]);
 	idle_tasks[cpu].id = 0xffff0000 | cpu;
 	percpus[cpu] = pc;
 }
@@ -142,6 +141,7 @@ static void boot_cpu0(struct dz_boot_info *bi)
 	idt_set(4, syscall_entry, 3);
 	idt_set(DZ_VEC_TIMER, timer_entry, 0);
 	idt_set(DZ_VEC_IPI, irq_entry_ipi, 0);
+	idt_set(DZ_VEC_VE, ve_entry, 0); /* the fast path; the stub is its slow path */
 	idt_set(DZ_VEC_PAGE_READY, irq_entry_page_ready, 0);
 	if (bi->flags & DZ_BOOT_F_LAPIC) {
 		lapic = true;
@@ -196,8 +196,6 @@ static void cpu_init(int cpu)
 void kmain(struct dz_boot_info *bi, u64 cpu);
 void kmain(struct dz_boot_info *bi, u64 cpu)
 {
-	struct percpu *pc;
-
 	if (cpu == 0) {
 		/* CPU 0 loads its IDT before the workload is set up, so a fault
 		 * there is reported, not a triple fault */
@@ -213,13 +211,6 @@ void kmain(struct dz_boot_info *bi, u64 cpu)
 		cpu_init(cpu);
 	}
 	apf_arm_cpu();
-	pc = this_cpu();
-	/* the idle loop: sti;hlt is atomic (interrupt shadow), so no wakeup is lost */
-	for (;;) {
-		cli();
-		if (pc->rq_head)
-			schedule();
-		else
-			__asm__ volatile("sti; hlt" ::: "memory");
-	}
+	/* the idle loop (entry.S): restarts on an empty stack whenever idle runs */
+	idle_enter();
 }

@@ -10,40 +10,56 @@
  */
 #include "kernel.h"
 
-_Static_assert(__builtin_offsetof(struct percpu, need_resched) == PC_NEED_RESCHED, "percpu");
-_Static_assert(__builtin_offsetof(struct percpu, ticks) == PC_TICKS, "percpu");
-_Static_assert(__builtin_offsetof(struct percpu, nr_ready) == PC_NR_READY, "percpu");
-_Static_assert(__builtin_offsetof(struct percpu, tss_rsp0) == PC_TSS_RSP0, "percpu");
-_Static_assert(__builtin_offsetof(struct percpu, preempt_count) == DZ_PERCPU_PREEMPT_COUNT, "pc");
-_Static_assert(__builtin_offsetof(struct percpu, irq_depth) == DZ_PERCPU_IRQ_DEPTH, "pc");
-_Static_assert(__builtin_offsetof(struct percpu, cpu) == DZ_PERCPU_CPU, "pc");
-_Static_assert(__builtin_offsetof(struct percpu, current) == DZ_PERCPU_CURRENT, "pc");
+#define PC_OFF(f, v) _Static_assert(__builtin_offsetof(struct percpu, f) == (v), "percpu " #f)
+PC_OFF(current, PC_CURRENT);
+PC_OFF(preempt_count, PC_PREEMPT);
+PC_OFF(irq_depth, PC_IRQ_DEPTH);
+PC_OFF(cpu, PC_CPU);
+PC_OFF(nr_tasks, PC_NR_TASKS);
+PC_OFF(need_resched, PC_NEED_RESCHED);
+PC_OFF(ticks, PC_TICKS);
+PC_OFF(rq_head, PC_RQ_HEAD);
+PC_OFF(rq_tail, PC_RQ_TAIL);
+PC_OFF(idle, PC_IDLE);
+PC_OFF(idle_sp, PC_IDLE_SP);
+PC_OFF(ready_early, PC_READY_EARLY);
+PC_OFF(ve, PC_VE);
+PC_OFF(ve.reason, PC_VE_REASON);
+PC_OFF(ve.busy, PC_VE_BUSY);
+PC_OFF(ve.token, PC_VE_TOKEN);
+PC_OFF(apf, PC_APF);
+PC_OFF(apf.token, PC_APF_TOKEN);
+PC_OFF(waiters, PC_WAITERS);
+PC_OFF(tss, PC_TSS);
+PC_OFF(tss.rsp0, PC_TSS_RSP0);
+_Static_assert(__builtin_offsetof(struct task, ksp) == T_KSP, "task");
 _Static_assert(__builtin_offsetof(struct task, kstack_top) == T_KSTACK_TOP, "task");
+_Static_assert(__builtin_offsetof(struct task, next) == T_NEXT, "task");
+_Static_assert(__builtin_offsetof(struct task, state) == T_STATE, "task");
+_Static_assert(__builtin_offsetof(struct task, token) == T_TOKEN, "task");
 _Static_assert(sizeof(struct regs) == 16 * 8, "regs");
+_Static_assert(DZ_PERCPU_IRQ_DEPTH == DZ_PERCPU_PREEMPT_COUNT + 4, "one 8-byte load tests both");
 
 static u32 next_task_id;
 
+/* The run queue is empty when rq_head is NULL; rq_tail is only meaningful
+ * otherwise (the entry code pops without touching it). */
 static inline void rq_push(struct percpu *pc, struct task *t)
 {
 	t->next = NULL;
-	if (pc->rq_tail)
+	if (pc->rq_head)
 		pc->rq_tail->next = t;
 	else
 		pc->rq_head = t;
 	pc->rq_tail = t;
-	pc->nr_ready++;
 }
 
 static inline struct task *rq_pop(struct percpu *pc)
 {
 	struct task *t = pc->rq_head;
 
-	if (t) {
+	if (t)
 		pc->rq_head = t->next;
-		if (!pc->rq_head)
-			pc->rq_tail = NULL;
-		pc->nr_ready--;
-	}
 	return t;
 }
 
@@ -52,11 +68,12 @@ void schedule(void)
 	struct percpu *pc = this_cpu();
 	struct task *prev = pc->current, *next = rq_pop(pc);
 
-	if (!next)
-		next = pc->idle;
 	pc->need_resched = 0;
-	if (next == prev)
+	if (!next) {
+		if (prev != pc->idle)
+			switch_to_idle(prev);
 		return;
+	}
 	next->state = TASK_RUNNING;
 	switch_to(prev, next);
 }
@@ -140,6 +157,7 @@ void task_exit(void)
 
 	cli();
 	cur->state = TASK_DEAD;
+	this_cpu()->nr_tasks--;
 	schedule();
 	panic("dead task %u scheduled again", cur->id);
 }
@@ -177,6 +195,7 @@ struct task *task_create_user(int cpu, void (*entry)(void *), void *arg, u64 ust
 	*--sp = 0;		/* r15 */
 	t->ksp = (u64)sp;
 	t->state = TASK_READY;
+	percpus[cpu]->nr_tasks++;
 	rq_push(percpus[cpu], t);
 	return t;
 }
@@ -197,6 +216,7 @@ struct task *task_create_kthread(int cpu, void (*fn)(void *), void *arg)
 	*--sp = 0;	    /* r15 */
 	t->ksp = (u64)sp;
 	t->state = TASK_READY;
+	percpus[cpu]->nr_tasks++;
 	rq_push(percpus[cpu], t);
 	return t;
 }
@@ -208,4 +228,5 @@ void sched_init_cpu(struct percpu *pc, struct task *idle)
 	idle->name = "idle";
 	pc->idle = idle;
 	pc->current = idle;
+	pc->idle_sp = idle->kstack_top;
 }

@@ -17,9 +17,11 @@
  * a kernel access with an exception-table fixup returns -EFAULT, anything else
  * panics with a clear message.
  *
- * Instruction budget (guest ring 0 is emulated here, ~1 us per instruction):
- * the #VE path is ve_common + ~25 instructions + the task switch; the
- * page-ready path irq_common + ~20 + one wrmsr exit.
+ * The common cases (a task parks, page-ready wakes it) never get here: the
+ * entry code handles them in a few dozen instructions (guest/entry.S, "the
+ * fast paths"; guest ring 0 is emulated here, ~1 us per instruction). This
+ * file handles the rest: lost pages, hard errors, wake-all, the #PF mode
+ * and KVM's own APF.
  */
 #include <doze/apf.h>
 
@@ -30,8 +32,8 @@
 #define RFLAGS_IF 0x200UL
 #define EFAULT	  14
 
-static struct dz_apf_area apf_area[GUEST_MAX_CPUS] __attribute__((aligned(64)));
-static struct dz_ve_info ve_info[GUEST_MAX_CPUS] __attribute__((aligned(64)));
+/* Each CPU's APF area and #VE information area live in its per-CPU block
+ * (struct percpu: apf, ve), where the entry code reaches them through GS. */
 static struct dz_pred_reg pred_reg __attribute__((aligned(64)));
 static char pred_log[2048];
 static struct dz_sync_ranges sync_ranges __attribute__((aligned(64)));
@@ -52,19 +54,19 @@ static u64 align_up(u64 v, u64 a)
 /* Arms this CPU: APF area + page-ready vector, then the #VE area. IF = 0. */
 void apf_arm_cpu(void)
 {
-	u32 cpu = this_cpu()->cpu;
+	struct percpu *pc = this_cpu();
 
-	apf_kvm_arm_cpu(&apf_area[cpu]);
+	apf_kvm_arm_cpu(&pc->apf);
 	if (!apf_available)
 		return;
-	apf_area[cpu].flags = 0;
-	apf_area[cpu].token = 0;
-	ve_info[cpu].busy = 0;
+	pc->apf.flags = 0;
+	pc->apf.token = 0;
+	pc->ve.busy = 0;
 	wrmsr(DZ_MSR_KVM_ASYNC_PF_INT, DZ_VEC_PAGE_READY);
 	wrmsr(DZ_MSR_KVM_ASYNC_PF_EN,
-	      (u64)&apf_area[cpu] | DZ_KVM_ASYNC_PF_ENABLED | DZ_KVM_ASYNC_PF_DELIVERY_AS_INT);
+	      (u64)&pc->apf | DZ_KVM_ASYNC_PF_ENABLED | DZ_KVM_ASYNC_PF_DELIVERY_AS_INT);
 	if (use_ve)
-		wrmsr(DZ_MSR_VE_INFO, (u64)&ve_info[cpu] | DZ_VE_ENABLE);
+		wrmsr(DZ_MSR_VE_INFO, (u64)&pc->ve | DZ_VE_ENABLE);
 }
 
 /* VM-wide registrations: the never-async ranges and the predicate. */
@@ -235,7 +237,7 @@ static u32 cannot_sleep(const struct regs *r, const struct percpu *pc)
 void ve_dispatch(struct regs *r)
 {
 	struct percpu *pc = this_cpu();
-	struct dz_ve_info *ve = &ve_info[pc->cpu];
+	struct dz_ve_info *ve = &pc->ve;
 	u32 reason = ve->reason, why;
 	u64 token = ve->token, gpa = ve->gpa;
 
@@ -264,7 +266,7 @@ void ve_dispatch(struct regs *r)
 bool apf_page_fault(struct regs *r)
 {
 	struct percpu *pc = this_cpu();
-	struct dz_apf_area *a = &apf_area[pc->cpu];
+	struct dz_apf_area *a = &pc->apf;
 	u64 token;
 	u32 why;
 
@@ -286,7 +288,7 @@ bool apf_page_fault(struct regs *r)
 
 void apf_page_ready(void)
 {
-	struct dz_apf_area *a = &apf_area[this_cpu()->cpu];
+	struct dz_apf_area *a = &this_cpu()->apf;
 	u64 token = a->token;
 
 	a->token = 0;

@@ -66,6 +66,8 @@ bool apf_kvm_detect(u64 f)
 {
 	kvm_lapic = f & DZ_CPUID_F_KVM_LAPIC;
 	apf_kvm_peer = f & DZ_CPUID_F_KVM_APF; /* without the LAPIC: a test of the known stall */
+	if (apf_kvm_peer && !kvm_lapic) /* KVM's tokens need apf_kvm_wake_key: the C path */
+		idt_gate(DZ_VEC_PAGE_READY, irq_entry_page_ready_slow);
 	if (kvm_lapic) {
 		/* a snapshot of a userspace-irqchip run has gates that never EOI */
 		idt_gate(DZ_VEC_TIMER, lapic_timer_entry);

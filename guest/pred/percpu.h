@@ -13,6 +13,7 @@
 #define DZ_PERCPU_PREEMPT_COUNT	16	/* u32: > 0 means preemption disabled */
 #define DZ_PERCPU_IRQ_DEPTH	20	/* u32: > 0 means in an interrupt/exception handler */
 #define DZ_PERCPU_CPU		24	/* u32: CPU number */
+#define DZ_PERCPU_NR_TASKS	28	/* u32: live tasks of this CPU (running, ready or asleep) */
 #define DZ_PERCPU_FIXED_END	64
 
 #endif
