@@ -17,23 +17,25 @@ t() {
 		fails=$((fails+1))
 	fi
 }
-# A raw struct dz_pred_ctx (232 bytes): ctx CPL RFLAGS FILE [GS_BASE]; paging on, CR3 0x1000.
+# A raw struct dz_pred_ctx (232 bytes): ctx CPL RFLAGS FILE [GS_BASE [KERNEL_GS_BASE]];
+# paging on, CR3 0x1000.
 ctx() {
-	perl -e 'my ($cpl, $rfl, $gs) = ($ARGV[0], hex($ARGV[1]), hex($ARGV[2]));
+	perl -e 'my ($cpl, $rfl, $gs, $kgs) = ($ARGV[0], hex($ARGV[1]), hex($ARGV[2]), hex($ARGV[3]));
 		print pack("L<L<Q<Q<Q<", 0, $cpl, $rfl, 0, 0), pack("Q<", 0) x 15,
 		      pack("Q<Q<Q<Q<", 0x80000001, 0x1000, 0x20, 0x500),
-		      pack("Q<Q<Q<Q<Q<L<L<", 0, $gs, 0, 0, 0, 0, 0)' "$1" "$2" "${4:-0}" >"$3"
+		      pack("Q<Q<Q<Q<Q<L<L<", 0, $gs, $kgs, 0, 0, 0, 0)' "$1" "$2" "${4:-0}" "${5:-0}" >"$3"
 }
 # Guest memory for --guest-mem: 4-level tables at 0x1000-0x4fff mapping linear
-# 0x400000 to the per-CPU page at 0x5000 (preempt_count at +16, irq depth at +20).
-gmem() { # FILE PREEMPT IRQ
+# 0x400000 to the per-CPU page at 0x5000 (preempt_count at +16, irq depth at +20,
+# the CPU's live tasks at +28; default 2).
+gmem() { # FILE PREEMPT IRQ [TASKS]
 	perl -e 'my $m = "\0" x 0x6000;
 		substr($m, 0x1000, 8) = pack("Q<", 0x2003);
 		substr($m, 0x2000, 8) = pack("Q<", 0x3003);
 		substr($m, 0x3000 + 2 * 8, 8) = pack("Q<", 0x4003);
 		substr($m, 0x4000, 8) = pack("Q<", 0x5003);
-		substr($m, 0x5010, 8) = pack("L<L<", $ARGV[0], $ARGV[1]);
-		print $m' "$2" "$3" >"$1"
+		substr($m, 0x5010, 16) = pack("L<L<L<L<", $ARGV[0], $ARGV[1], 0, $ARGV[2]);
+		print $m' "$2" "$3" "${4:-2}" >"$1"
 }
 
 t "doze bpf --help" '"$DOZE" bpf --help | grep -q "asm"'
@@ -75,17 +77,20 @@ t "a context of the wrong size is refused" '"$DOZE" bpf run --no-verify --ctx "$
 
 # The reference predicate, from clang's ELF object.
 t "dis of the reference predicate names its helper" '"$DOZE" bpf dis "$PRED" | grep -q "call dz_read_percpu#3"'
-ctx 3 0x202 "$T/ring3-if1"; ctx 3 0x2 "$T/ring3-if0"; ctx 0 0x202 "$T/ring0-nomem"
-t "predicate: ring 3 with IF=1 may sleep" '"$DOZE" bpf run --no-verify --ctx "$T/ring3-if1" "$PRED" | tail -1 | grep -qx "0x1"'
-t "predicate: ring 3 with IF=0 must not" '"$DOZE" bpf run --no-verify --ctx "$T/ring3-if0" "$PRED" | tail -1 | grep -qx "0x0"'
+ctx 3 0x202 "$T/ring3-if1" 0 0x400000; ctx 3 0x2 "$T/ring3-if0" 0 0x400000; ctx 0 0x202 "$T/ring0-nomem"
+gmem "$T/gm-ok" 0 0; gmem "$T/gm-preempt" 1 0; gmem "$T/gm-irq" 0 1; gmem "$T/gm-1task" 0 0 1
+t "predicate: ring 3 with IF=1 and 2 tasks may sleep" '"$DOZE" bpf run --no-verify --ctx "$T/ring3-if1" --guest-mem "$T/gm-ok" "$PRED" | tail -1 | grep -qx "0x1"'
+t "predicate: ring 3 with IF=0 must not" '"$DOZE" bpf run --no-verify --ctx "$T/ring3-if0" --guest-mem "$T/gm-ok" "$PRED" | tail -1 | grep -qx "0x0"'
+t "predicate: ring 3, the CPU's only task, must not" '"$DOZE" bpf run --no-verify --ctx "$T/ring3-if1" --guest-mem "$T/gm-1task" "$PRED" | tail -1 | grep -qx "0x0"'
+t "predicate: ring 3 with no guest memory must not" '"$DOZE" bpf run --no-verify --ctx "$T/ring3-if1" "$PRED" | tail -1 | grep -qx "0x0"'
 t "predicate: ring 0 with no guest memory must not" '"$DOZE" bpf run --no-verify --ctx "$T/ring0-nomem" "$PRED" | tail -1 | grep -qx "0x0"'
-ctx 0 0x202 "$T/ring0-if1" 0x400000; gmem "$T/gm-ok" 0 0; gmem "$T/gm-preempt" 1 0; gmem "$T/gm-irq" 0 1
+ctx 0 0x202 "$T/ring0-if1" 0x400000
 t "predicate through --guest-mem page tables: ring 0 sleepable" '"$DOZE" bpf run --no-verify --ctx "$T/ring0-if1" --guest-mem "$T/gm-ok" "$PRED" | tail -1 | grep -qx "0x1"'
 t "predicate through --guest-mem: preempt_count 1" '"$DOZE" bpf run --no-verify --ctx "$T/ring0-if1" --guest-mem "$T/gm-preempt" "$PRED" | tail -1 | grep -qx "0x0"'
 t "predicate through --guest-mem: in an interrupt" '"$DOZE" bpf run --ctx "$T/ring0-if1" --guest-mem "$T/gm-irq" "$PRED" | tail -1 | grep -qx "0x0"'
 t "--guest-mem needs --ctx" '"$DOZE" bpf run --guest-mem "$T/gm-ok" "$PRED"; [ $? -eq 2 ]'
 t "verify accepts the reference predicate" '"$DOZE" bpf verify "$PRED" | grep -qx "accepted"'
-t "run verifies by default" '"$DOZE" bpf run --ctx "$T/ring3-if1" "$PRED" | tail -1 | grep -qx "0x1"'
+t "run verifies by default" '"$DOZE" bpf run --ctx "$T/ring3-if1" --guest-mem "$T/gm-ok" "$PRED" | tail -1 | grep -qx "0x1"'
 t "verify rejects a loop with a log, exit 1" '"$DOZE" bpf verify --mem-size 16 "$P/loop.s" >"$T/log"; [ $? -eq 1 ] && grep -q "^[0-9]*: (" "$T/log" && grep -q "back-edge" "$T/log"'
 t "verify rejects an out-of-bounds read (mem program)" '"$DOZE" bpf verify --mem-size 16 "$P/oob.s" >"$T/log"; [ $? -eq 1 ] && grep -q "^0: (79) r0 = \*(u64 \*)(r1 +16)" "$T/log"'
 t "verify accepts a memory program within its buffer" '"$DOZE" bpf verify --mem-size 16 "$P/add.s" | grep -qx "accepted"'

@@ -31,6 +31,11 @@ static void set_percpu(uint32_t preempt, uint32_t irq)
 	memcpy(g->mem + PERCPU_GPA + DZ_PERCPU_IRQ_DEPTH, &irq, 4);
 }
 
+static void set_tasks(uint32_t n)
+{
+	memcpy(g->mem + PERCPU_GPA + DZ_PERCPU_NR_TASKS, &n, 4);
+}
+
 static void expect(const struct dz_pred_ctx *ctx, uint64_t want, const char *name)
 {
 	struct dz_run_opts opts = {.ops = &ops, .checked = !verified};
@@ -86,14 +91,29 @@ int main(void)
 	ctx.gs_base = PERCPU_VA;
 	ctx.kernel_gs_base = 0x7f0000001000ULL; /* a user GS base: unmapped */
 	set_percpu(0, 0);
+	set_tasks(2);
 
 	ctx.cpl = 3;
 	ctx.rflags = RFLAGS_IF | 2;
 	ctx.gs_base = 0x7f0000001000ULL; /* in ring 3, GS is the user's */
 	ctx.kernel_gs_base = PERCPU_VA;
-	expect(&ctx, 1, "ring 3, IF=1");
+	expect(&ctx, 1, "ring 3, IF=1, 2 tasks");
 	ctx.rflags = 2;
 	expect(&ctx, 0, "ring 3, IF=0");
+	ctx.rflags = RFLAGS_IF | 2;
+	set_tasks(1);
+	expect(&ctx, 0, "ring 3, the CPU's only task: waiting is cheaper");
+	set_tasks(0);
+	expect(&ctx, 0, "ring 3, no task counted");
+	set_tasks(64);
+	expect(&ctx, 1, "ring 3, 64 tasks");
+	set_tasks(2);
+	g->missing[PERCPU_GPA / 4096] = 1;
+	expect(&ctx, 0, "ring 3, per-CPU page not present yet (-EAGAIN)");
+	g->missing[PERCPU_GPA / 4096] = 0;
+	ctx.kernel_gs_base = 0x7f0000001000ULL;
+	expect(&ctx, 0, "ring 3, kernel GS base unmapped");
+	ctx.kernel_gs_base = PERCPU_VA;
 
 	ctx.cpl = 0;
 	ctx.gs_base = PERCPU_VA;
@@ -113,6 +133,10 @@ int main(void)
 	expect(&ctx, 0, "ring 0, preempt_count 0x10000");
 	set_percpu(0, 0);
 	expect(&ctx, 1, "ring 0 back to sleepable");
+	set_tasks(1);
+	expect(&ctx, 0, "ring 0, the CPU's only task");
+	set_tasks(3);
+	expect(&ctx, 1, "ring 0, 3 tasks");
 
 	g->missing[PERCPU_GPA / 4096] = 1;
 	expect(&ctx, 0, "per-CPU page not present yet (-EAGAIN)");
