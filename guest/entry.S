@@ -148,8 +148,11 @@ pf_common:
  * irq_entry_page_ready: read and clear the token, wake its sleeper by direct
  * index (or remember the early page-ready), ACK. It does not preempt the task
  * it interrupted (the woken task runs when that one parks, blocks, or at the
- * next tick: fewer switches, same work); when it interrupted idle it switches
- * to the woken task at once. Wake-all goes to C.
+ * next tick: fewer switches, same work); when it interrupted idle's hlt it
+ * returns into idle_switch, which runs the woken task at once (through a real
+ * iretq to ring 0 first: switching straight from the handler to a ring-3
+ * task's iretq stopped the vCPU under single-stepping on this backend).
+ * Wake-all goes to C.
  *
  * Run queue: rq_head == NULL means empty; rq_tail is stale then.
  */
