@@ -43,15 +43,21 @@
 #include "tap.h"
 
 /*
- * Median ring-0 instructions per round trip (park + ready + back), and per
- * part: what the fast paths of guest/entry.S take (98 with faults in ring 0,
- * 101 in ring 3 when this was written) plus a small margin. The guest before
- * them took 191 and 222 (docs/async.md, "Instruction budget").
+ * Budgets, in ring-0 instructions, for every episode that stays in the fast
+ * paths of guest/entry.S (from ve_entry up to timer_entry, and switch_to,
+ * which resumes a parked task's frame the same way): which variant runs
+ * (ring 0 or 3, next task or idle, woken from idle or not) depends on timing,
+ * the cost of each does not, so the test checks the most expensive one seen,
+ * and their sum as the worst round trip (46 + 36 + 28 = 110 when this was
+ * written; the median round trip is 98-101). Episodes that went through C
+ * (a resume by switch_to, idle's scheduler) are reported, not budgeted. The
+ * guest before the fast paths took 191 and 222 (medians; docs/async.md,
+ * "Instruction budget").
  */
-#define BUDGET_TOTAL 106
+#define BUDGET_TOTAL 112
 #define BUDGET_PARK  48
 #define BUDGET_READY 38
-#define BUDGET_BACK  26
+#define BUDGET_BACK  30
 
 /* ---- the guest's instructions, from objdump ---- */
 struct insn {
@@ -62,6 +68,13 @@ enum { I_PLAIN, I_BRANCH, I_IRET, I_SWAPGS, I_HLT, I_PUSH };
 
 static struct insn *insns;
 static size_t nr_insns;
+static uint64_t fast_lo, fast_hi; /* guest/entry.S's fast paths: [ve_entry, timer_entry) */
+static uint64_t sw_lo, sw_hi;	  /* and switch_to, which resumes the same frames: [switch_to, start_user) */
+
+static bool in_fast(uint64_t a)
+{
+	return (a >= fast_lo && a < fast_hi) || (a >= sw_lo && a < sw_hi);
+}
 
 static int load_insns(const char *elf)
 {
@@ -78,6 +91,17 @@ static int load_insns(const char *elf)
 		char mn[64];
 		int kind = I_PLAIN;
 
+		if (sscanf(line, "%llx <%63[^>]>:", &a, mn) == 2) {
+			if (!strcmp(mn, "ve_entry"))
+				fast_lo = a;
+			else if (!strcmp(mn, "timer_entry"))
+				fast_hi = a;
+			else if (!strcmp(mn, "switch_to"))
+				sw_lo = a;
+			else if (!strcmp(mn, "start_user"))
+				sw_hi = a;
+			continue;
+		}
 		if (sscanf(line, " %llx:\t%63s", &a, mn) != 2)
 			continue;
 		if (mn[0] == 'j' || !strncmp(mn, "call", 4) || !strncmp(mn, "ret", 3) ||
@@ -192,6 +216,8 @@ struct tracer {
 	uint64_t back_stack;
 	uint64_t parked_rip[NR_STACKS]; /* faulting RIP of the task parked on that stack, 0 = none */
 	struct samples s[K_NR];
+	struct samples fast[K_NR]; /* the episodes that stayed in the fast paths */
+	bool slow, idle_slow;	   /* this episode / idle's carried steps left them */
 	uint64_t steps;
 	int err;
 };
@@ -250,8 +276,11 @@ static uint64_t entered(struct tracer *t, uint64_t rip)
 
 static void end_episode(struct tracer *t)
 {
-	if (t->kind >= 0)
+	if (t->kind >= 0) {
 		add(&t->s[t->kind], t->count);
+		if (!t->slow)
+			add(&t->fast[t->kind], t->count);
+	}
 	t->kind = -1;
 	t->count = 0;
 }
@@ -307,19 +336,20 @@ static int tr_on_debug(void *opaque, struct vcpu *vcpu, struct kvm_run *run)
 				t->parked_rip[t->back_stack] = 0;
 			end_episode(t);
 		}
-		if (t->kind >= 0)
-		{
+		if (t->kind >= 0) {
 			t->err = -EPROTO; /* an event inside a counted episode (IF was 0 there) */
 			diag("event at %llx (handler %llx) inside episode %d after %llx", (unsigned long long)rip,
 			     (unsigned long long)h, t->kind, (unsigned long long)t->last_rip);
 		}
 		t->kind = -1;
 		t->idle_acc = 0;
+		t->idle_slow = false;
 		if (h == t->h_ve || h == t->h_ready) {
 			uint64_t frame = r.rsp + 8 * pushes;
 
 			t->kind = h == t->h_ve ? K_PARK : K_READY;
 			t->count = n;
+			t->slow = !in_fast(h);
 			if (h == t->h_ve && stack < NR_STACKS)
 				t->parked_rip[stack] = rd64(vcpu, frame);
 		}
@@ -331,10 +361,15 @@ static int tr_on_debug(void *opaque, struct vcpu *vcpu, struct kvm_run *run)
 		uint64_t n = retired(t->last_rip, rip);
 		bool after_iret = insn_kind(t->last_rip) == I_IRET;
 
-		if (t->kind >= 0)
+		bool out = !in_fast(t->last_rip); /* what just retired */
+
+		if (t->kind >= 0) {
 			t->count += n;
-		else if (stack == t->idle_stack && t->last_stack == stack)
+			t->slow |= out;
+		} else if (stack == t->idle_stack && t->last_stack == stack) {
 			t->idle_acc += n;
+			t->idle_slow |= out;
+		}
 		/* an iretq back to ring 0 just retired */
 		if (after_iret) {
 			long pi = t->back_stack < NR_STACKS ? insn_idx(t->parked_rip[t->back_stack]) : -1;
@@ -355,24 +390,30 @@ static int tr_on_debug(void *opaque, struct vcpu *vcpu, struct kvm_run *run)
 	/* the stack changed: a task switch */
 	if (t->last_rip && stack != t->last_stack) {
 		uint64_t carry = 0;
+		bool carry_slow = false;
 
 		if (t->kind == K_PARK || t->kind == K_READY)
 			end_episode(t);
-		else if (t->last_stack == t->idle_stack)
+		else if (t->last_stack == t->idle_stack) {
 			carry = t->idle_acc;
+			carry_slow = t->idle_slow;
+		}
 		if (t->kind < 0 && stack < NR_STACKS && t->parked_rip[stack]) {
 			t->kind = K_BACK;
 			t->back_stack = stack;
 			t->count = 1 + carry;
+			t->slow = carry_slow || !in_fast(t->last_rip);
 		} else if (t->kind == K_BACK) {
 			t->kind = -1; /* left again before returning: not a clean switch back */
 		}
 		t->idle_acc = 0;
+		t->idle_slow = false;
 	}
 	k = insn_kind(rip);
 	if (k == I_HLT) {
 		t->idle_stack = stack;
 		t->idle_acc = 0;
+		t->idle_slow = false;
 	}
 	/* the iretq (or swapgs; iretq) about to run returns to ring 3: nothing more is traced */
 	if ((k == I_IRET || (k == I_SWAPGS && insn_kind(rip + 3) == I_IRET))) {
@@ -551,7 +592,7 @@ int main(void)
 	};
 	static struct tracer tr[2];
 	char guest[4096], doze[4096], prefix[128], cmd[12000], state[200], mem[200];
-	uint64_t med[K_NR];
+	uint64_t med[K_NR], worst[K_NR];
 
 	if (access("/dev/kvm", R_OK | W_OK)) {
 		printf("1..0 # SKIP /dev/kvm not accessible (run as root)\n");
@@ -600,27 +641,33 @@ int main(void)
 			uint64_t sum = 0;
 
 			med[k] = median(s);
+			worst[k] = t->fast[k].n ? (median(&t->fast[k]), t->fast[k].v[t->fast[k].n - 1]) : 0;
 			for (size_t i = 0; i < s->n; i++)
 				sum += s->v[i];
 			if (s->n)
-				diag("  %-12s %5zu episodes: min %llu median %llu mean %.1f max %llu", kname[k],
-				     s->n, (unsigned long long)s->v[0], (unsigned long long)med[k],
-				     (double)sum / (double)s->n, (unsigned long long)s->v[s->n - 1]);
+				diag("  %-12s %5zu episodes: min %llu median %llu mean %.1f max %llu; "
+				     "%zu in the fast paths, at most %llu",
+				     kname[k], s->n, (unsigned long long)s->v[0], (unsigned long long)med[k],
+				     (double)sum / (double)s->n, (unsigned long long)s->v[s->n - 1],
+				     t->fast[k].n, (unsigned long long)worst[k]);
 		}
-		diag("  round trip (median park + ready + back): %llu ring-0 instructions",
-		     (unsigned long long)(med[K_PARK] + med[K_READY] + med[K_BACK]));
-		ok(t->s[K_PARK].n >= 10 && t->s[K_READY].n >= 10 && t->s[K_BACK].n >= 10,
-		   "%s: round trips traced (%zu park, %zu page-ready, %zu switch back)", workloads[w],
-		   t->s[K_PARK].n, t->s[K_READY].n, t->s[K_BACK].n);
-		ok(med[K_PARK] <= BUDGET_PARK, "%s: park within %d (median %llu)", workloads[w],
-		   BUDGET_PARK, (unsigned long long)med[K_PARK]);
-		ok(med[K_READY] <= BUDGET_READY, "%s: page-ready within %d (median %llu)", workloads[w],
-		   BUDGET_READY, (unsigned long long)med[K_READY]);
-		ok(med[K_BACK] <= BUDGET_BACK, "%s: switch back within %d (median %llu)", workloads[w],
-		   BUDGET_BACK, (unsigned long long)med[K_BACK]);
-		ok(med[K_PARK] + med[K_READY] + med[K_BACK] <= BUDGET_TOTAL,
-		   "%s: round trip within %d ring-0 instructions (median %llu)", workloads[w],
-		   BUDGET_TOTAL, (unsigned long long)(med[K_PARK] + med[K_READY] + med[K_BACK]));
+		diag("  round trip: median park + ready + back %llu, worst through the fast paths %llu "
+		     "ring-0 instructions",
+		     (unsigned long long)(med[K_PARK] + med[K_READY] + med[K_BACK]),
+		     (unsigned long long)(worst[K_PARK] + worst[K_READY] + worst[K_BACK]));
+		ok(t->fast[K_PARK].n >= 10 && t->fast[K_READY].n >= 10 && t->fast[K_BACK].n >= 10,
+		   "%s: round trips through the fast paths traced (%zu park, %zu page-ready, %zu switch back)",
+		   workloads[w], t->fast[K_PARK].n, t->fast[K_READY].n, t->fast[K_BACK].n);
+		ok(worst[K_PARK] <= BUDGET_PARK, "%s: every park within %d (at most %llu)", workloads[w],
+		   BUDGET_PARK, (unsigned long long)worst[K_PARK]);
+		ok(worst[K_READY] <= BUDGET_READY, "%s: every page-ready within %d (at most %llu)",
+		   workloads[w], BUDGET_READY, (unsigned long long)worst[K_READY]);
+		ok(worst[K_BACK] <= BUDGET_BACK, "%s: every switch back within %d (at most %llu)",
+		   workloads[w], BUDGET_BACK, (unsigned long long)worst[K_BACK]);
+		ok(worst[K_PARK] + worst[K_READY] + worst[K_BACK] <= BUDGET_TOTAL,
+		   "%s: worst round trip within %d ring-0 instructions (%llu; median %llu)", workloads[w],
+		   BUDGET_TOTAL, (unsigned long long)(worst[K_PARK] + worst[K_READY] + worst[K_BACK]),
+		   (unsigned long long)(med[K_PARK] + med[K_READY] + med[K_BACK]));
 	}
 	free(insns);
 	return done_testing();
