@@ -151,7 +151,8 @@ pf_common:
  * next tick: fewer switches, same work); when it interrupted idle's hlt it
  * returns into idle_switch, which runs the woken task at once (through a real
  * iretq to ring 0 first: switching straight from the handler to a ring-3
- * task's iretq stopped the vCPU under single-stepping on this backend).
+ * task's iretq, or an iretq to ring 0 with IF = 0 after idle's hlt, stopped
+ * the vCPU with a HLT exit under single-stepping on this backend).
  * Wake-all goes to C.
  *
  * Run queue: rq_head == NULL means empty; rq_tail is stale then.
@@ -264,8 +265,6 @@ ve_resume_kernel:
 
 /* Page ready (vector DZ_VEC_PAGE_READY, IF was 1). RAX RCX RDX saved. */
 .macro PAGE_READY_BODY slow
-	cmpl $0xffffffff, %gs:PC_APF_TOKEN
-	je \slow			/* wake all: C */
 	mov %gs:PC_APF_TOKEN, %eax
 	movl $0, %gs:PC_APF_TOKEN	/* the host may write the next one (after the ACK) */
 	mov %eax, %ecx
@@ -286,7 +285,9 @@ ve_resume_kernel:
 2:	mov %rdx, %gs:PC_RQ_HEAD
 3:	mov %rdx, %gs:PC_RQ_TAIL
 	jmp 4f
-1:	bts %rcx, %gs:PC_READY_EARLY	/* before its sleeper: remembered (Linux's dummy wake) */
+1:	cmp $0xffffffff, %eax		/* wake all (no sleeper has that token): C */
+	je \slow
+	bts %rcx, %gs:PC_READY_EARLY	/* before its sleeper: remembered (Linux's dummy wake) */
 4:	mov $MSR_ASYNC_PF_ACK, %ecx
 	mov $1, %eax
 	xor %edx, %edx
@@ -313,19 +314,23 @@ pr_kernel:
 	push %rdx
 	PAGE_READY_BODY pr_slow_kernel
 	cmpq $idle_woken, 24(%rsp)	/* interrupted idle's hlt: run the woken task now */
-	jne 1f
-	movq $idle_switch, 24(%rsp)
-1:	pop %rdx
+	je 1f
+	pop %rdx
 	pop %rcx
 	pop %rax
 	iretq
+1:	movq $idle_switch, 24(%rsp)	/* idle keeps no registers */
+	add $24, %rsp
+	iretq
 pr_slow_user:
+	movl $0xffffffff, %gs:PC_APF_TOKEN /* the C path reads it again */
 	pop %rdx
 	pop %rcx
 	pop %rax
 	swapgs
 	jmp irq_entry_page_ready_slow
 pr_slow_kernel:
+	movl $0xffffffff, %gs:PC_APF_TOKEN
 	pop %rdx
 	pop %rcx
 	pop %rax

@@ -48,15 +48,15 @@
  * which resumes a parked task's frame the same way): which variant runs
  * (ring 0 or 3, next task or idle, woken from idle or not) depends on timing,
  * the cost of each does not, so the test checks the most expensive one seen,
- * and their sum as the worst round trip (46 + 36 + 28 = 110 when this was
- * written; the median round trip is 98-101). Episodes that went through C
- * (a resume by switch_to, idle's scheduler) are reported, not budgeted. The
+ * and their sum as the worst round trip (46 + 34 + 28 = 108 when this was
+ * written; the median round trip is 97-98). Episodes that went through C
+ * (idle's loop calling schedule()) are reported, not budgeted. The
  * guest before the fast paths took 191 and 222 (medians; docs/async.md,
  * "Instruction budget").
  */
-#define BUDGET_TOTAL 112
+#define BUDGET_TOTAL 110
 #define BUDGET_PARK  48
-#define BUDGET_READY 38
+#define BUDGET_READY 36
 #define BUDGET_BACK  30
 
 /* ---- the guest's instructions, from objdump ---- */
