@@ -214,24 +214,30 @@ void print_verifier_state(struct dz_verifier_env *env, const struct dz_verifier_
 	}
 	for (s = 0; s < STACK_SLOTS; s++) {
 		const u8 *b = &f->stack[s * BPF_REG_SIZE];
+		int w = spill_width(f, s), n = 0;
 		char types[BPF_REG_SIZE + 1];
 		bool any = false;
 
-		if (b[0] == STACK_SPILL) {
-			verbose(env, " fp%d=", (s - STACK_SLOTS) * BPF_REG_SIZE);
-			print_reg(env, &f->spilled_ptr[s]);
-			continue;
-		}
-		for (j = 0; j < BPF_REG_SIZE; j++) {
-			/* printed from the highest address down, as the kernel does */
-			u8 t = b[BPF_REG_SIZE - 1 - j];
+		/*
+		 * Byte types from the highest address down, as the kernel prints
+		 * them ("fp-8=mm00mmmm"); a spill's bytes (the lowest ones) are
+		 * printed as the spilled register after the others' types:
+		 * "fp-8=????scalar(umax=40)" is a 4-byte spill under 4 unwritten
+		 * bytes, "fp-8=ctx()" an 8-byte spill.
+		 */
+		for (j = BPF_REG_SIZE - 1; j >= w; j--) {
+			u8 t = b[j];
 
-			types[j] = t == STACK_MISC ? 'm' : t == STACK_ZERO ? '0' : '?';
+			types[n++] = t == STACK_MISC ? 'm' : t == STACK_ZERO ? '0' : '?';
 			any |= t != STACK_INVALID;
 		}
-		types[BPF_REG_SIZE] = '\0';
-		if (any)
+		types[n] = '\0';
+		if (w) {
 			verbose(env, " fp%d=%s", (s - STACK_SLOTS) * BPF_REG_SIZE, types);
+			print_reg(env, &f->spilled_ptr[s]);
+		} else if (any) {
+			verbose(env, " fp%d=%s", (s - STACK_SLOTS) * BPF_REG_SIZE, types);
+		}
 	}
 	verbose(env, "\n");
 }

@@ -8,9 +8,10 @@
  * has a type. STACK_INVALID bytes were never written on this path and cannot
  * be read. An aligned 8-byte store of a register "spills" it: the slot keeps
  * the register's full state, so a pointer survives the round trip and a
- * scalar keeps its bounds. A spilled pointer can only be read back whole; a
- * partial overwrite turns its remaining bytes back into STACK_INVALID, so no
- * byte of a host address ever reaches a scalar.
+ * scalar keeps its bounds; so does a 1-, 2- or 4-byte store of a scalar that
+ * fits, at the start of a slot. A spilled pointer can only be read back
+ * whole; a partial overwrite turns its remaining bytes back into
+ * STACK_INVALID, so no byte of a host address ever reaches a scalar.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -82,22 +83,65 @@ static bool is_spilled(const struct dz_func_state *f, int slot)
 	return f->stack[slot * BPF_REG_SIZE] == STACK_SPILL;
 }
 
-/* Forget a spill: its bytes become data (scalar) or unreadable (pointer). */
+/*
+ * Bytes of the slot's spill: a spill always covers the first 1, 2, 4 or 8
+ * bytes of its slot (pointers: all 8), and spilled_ptr describes their value
+ * zero-extended. 0 if the slot holds no spill.
+ */
+int spill_width(const struct dz_func_state *f, int slot)
+{
+	const u8 *b = &f->stack[slot * BPF_REG_SIZE];
+	int w = 0;
+
+	while (w < BPF_REG_SIZE && b[w] == STACK_SPILL)
+		w++;
+	return w;
+}
+
+/*
+ * Forget a spill: a pointer's bytes become unreadable (no byte of a host
+ * address ever becomes data); a scalar's become data, or known zeros where
+ * its known bits say so. The slot's other bytes keep their types.
+ */
 static void destroy_spill(struct dz_func_state *f, int slot)
 {
-	u8 t = f->spilled_ptr[slot].type == SCALAR_VALUE ? STACK_MISC : STACK_INVALID;
-	int j;
+	const struct dz_reg_state *sp = &f->spilled_ptr[slot];
+	int w = spill_width(f, slot), j;
 
-	for (j = 0; j < BPF_REG_SIZE; j++)
-		f->stack[slot * BPF_REG_SIZE + j] = t;
+	for (j = 0; j < w; j++) {
+		u8 *b = &f->stack[slot * BPF_REG_SIZE + j];
+		u64 bits = (sp->var_off.value | sp->var_off.mask) >> (8 * j);
+
+		if (sp->type != SCALAR_VALUE)
+			*b = STACK_INVALID;
+		else
+			*b = (bits & 0xff) ? STACK_MISC : STACK_ZERO;
+	}
 	mark_reg_not_init(&f->spilled_ptr[slot]);
 }
 
+/* A store from byte i on (within one slot) destroys the slot's spill if it overlaps it. */
+static void clobber_spill(struct dz_func_state *f, int i)
+{
+	int slot = i / BPF_REG_SIZE;
+
+	if (is_spilled(f, slot) && i % BPF_REG_SIZE < spill_width(f, slot))
+		destroy_spill(f, slot);
+}
+
+/*
+ * A store through a constant offset. An aligned 8-byte store spills the
+ * register (pointer or scalar). A 1-, 2- or 4-byte store of a scalar that
+ * fits in that width, at the start of a slot, spills it too (clang keeps u32
+ * and u16 locals so): its bounds survive the round trip. Other narrow stores
+ * make data bytes (known zeros when the stored bytes are known zero).
+ */
 static int check_stack_write(struct dz_verifier_env *env, struct dz_func_state *f, s64 off,
 			     int size, const struct dz_reg_state *value, int value_regno)
 {
 	int i = (int)(off + MAX_BPF_STACK), slot = i / BPF_REG_SIZE, j;
 	bool is_ptr = value->type != SCALAR_VALUE, zero;
+	struct tnum t;
 
 	if (size == BPF_REG_SIZE) {
 		if (value->type == PTR_TO_STACK && value->frameno > f->frameno)
@@ -111,53 +155,81 @@ static int check_stack_write(struct dz_verifier_env *env, struct dz_func_state *
 	}
 	if (is_ptr)
 		return verbose_err(env, -EACCES, "invalid size of register spill");
-	if (is_spilled(f, slot))
-		destroy_spill(f, slot);
-	zero = tnum_is_const(tnum_cast(value->var_off, size)) &&
-	       !tnum_cast(value->var_off, size).value;
+	clobber_spill(f, i);
+	if (i % BPF_REG_SIZE == 0 && value->umax_value < 1ull << (size * 8)) {
+		/* a narrow spill; any old spill here was overlapped, so destroyed */
+		f->spilled_ptr[slot] = *value;
+		for (j = 0; j < size; j++)
+			f->stack[i + j] = STACK_SPILL;
+		return 0;
+	}
+	t = tnum_cast(value->var_off, (u8)size);
+	zero = tnum_is_const(t) && !t.value;
 	for (j = 0; j < size; j++)
 		f->stack[i + j] = zero ? STACK_ZERO : STACK_MISC;
 	return 0;
 }
 
+/*
+ * A load through a constant offset. A load at the start of a spill no wider
+ * than it gives the spilled value truncated to the load's width (exactly the
+ * spilled register, id included, when that loses nothing). Any other load
+ * reads the bytes as data: known zeros, data, and the known bits of the
+ * spills they belong to (an 8-byte load of a 4-byte spill must not return
+ * the spill: its upper bytes are other data).
+ */
 static int check_stack_read(struct dz_verifier_env *env, struct dz_func_state *f, s64 off, int size,
 			    struct dz_reg_state *out, bool sext)
 {
-	int i = (int)(off + MAX_BPF_STACK), slot = i / BPF_REG_SIZE, j;
-	bool all_zero = true;
+	int i = (int)(off + MAX_BPF_STACK), slot = i / BPF_REG_SIZE, o = i % BPF_REG_SIZE, j;
+	const struct dz_reg_state *sp = &f->spilled_ptr[slot];
+	struct tnum t = tnum_const(0);
 
 	if (is_spilled(f, slot)) {
-		const struct dz_reg_state *sp = &f->spilled_ptr[slot];
+		int w = spill_width(f, slot);
 
-		if (size == BPF_REG_SIZE) {
+		if (sp->type != SCALAR_VALUE) {
+			if (size == BPF_REG_SIZE) {
+				*out = *sp;
+				return 0;
+			}
+			return verbose_err(env, -EACCES, "invalid size of register fill");
+		}
+		if (o == 0 && size <= w) {
+			u64 lim = size == BPF_REG_SIZE ? U64_MAX : (1ull << (size * 8 - sext)) - 1;
+
 			*out = *sp;
+			/* the same value (a copy, linked) only if nothing is cut or extended */
+			if (sp->umax_value > lim)
+				scalar_coerce(out, size, sext);
 			return 0;
 		}
-		if (sp->type != SCALAR_VALUE)
-			return verbose_err(env, -EACCES, "invalid size of register fill");
-		if (reg_is_const(sp)) {
-			u64 v = sp->var_off.value >> ((i % BPF_REG_SIZE) * 8);
-			int sh = 64 - size * 8;
-
-			v = sext ? (u64)((s64)(v << sh) >> sh) : (v << sh) >> sh;
-			mark_reg_known(out, v);
-		} else {
-			mark_reg_unknown_size(out, size, sext);
-		}
-		return 0;
 	}
 	for (j = 0; j < size; j++) {
-		if (f->stack[i + j] == STACK_INVALID)
+		u8 type = f->stack[i + j];
+		struct tnum byte;
+
+		switch (type) {
+		case STACK_INVALID:
 			return verbose_err(env, -EACCES,
 					   "invalid read from stack off %lld+%d size %d",
 					   (long long)off, j, size);
-		if (f->stack[i + j] != STACK_ZERO)
-			all_zero = false;
+		case STACK_ZERO:
+			byte = tnum_const(0);
+			break;
+		case STACK_SPILL: /* a byte of a scalar spill (pointers were refused above) */
+			byte = TNUM((sp->var_off.value >> (8 * (o + j))) & 0xff,
+				    (sp->var_off.mask >> (8 * (o + j))) & 0xff);
+			break;
+		default:
+			byte = TNUM(0, 0xff);
+		}
+		t.value |= byte.value << (8 * j);
+		t.mask |= byte.mask << (8 * j);
 	}
-	if (all_zero)
-		mark_reg_known(out, 0);
-	else
-		mark_reg_unknown_size(out, size, sext);
+	mark_reg_unknown(out);
+	out->var_off = t;
+	scalar_coerce(out, size, sext);
 	return 0;
 }
 
@@ -369,8 +441,7 @@ int check_atomic(struct dz_verifier_env *env, const struct bpf_insn *insn)
 		err = check_stack_read(env, f, off, size, &old, false);
 		if (err)
 			return err;
-		if (is_spilled(f, slot))
-			destroy_spill(f, slot);
+		clobber_spill(f, i);
 		for (j = 0; j < size; j++)
 			f->stack[i + j] = STACK_MISC;
 		break;

@@ -505,6 +505,26 @@ static void scalar_trunc(struct dz_reg_state *d, int bits)
 	d->umax_value = hi;
 }
 
+/*
+ * The value a load of 'size' bytes gives from memory holding reg's value (the
+ * kernel's coerce_reg_to_size and _sx): its low bytes, zero- or sign-extended.
+ * Keeps no id: the caller decides whether the result still equals reg.
+ */
+void scalar_coerce(struct dz_reg_state *reg, int size, bool sext)
+{
+	reg->id = 0;
+	reg->off = 0;
+	if (size < 8) {
+		scalar_trunc(reg, size * 8);
+		if (!reg_bounds_sync(reg))
+			mark_reg_unknown_size(reg, size, false);
+		if (sext)
+			scalar_sext(reg, size * 8);
+	}
+	if (!reg_bounds_sync(reg))
+		mark_reg_unknown_size(reg, size, sext); /* cannot happen: consistent input */
+}
+
 /* The low half as a 64-bit value, zero- or sign-extended. */
 static void subreg_view(struct dz_reg_state *v, const struct dz_reg_state *r, bool sext)
 {

@@ -142,6 +142,35 @@ static bool regsafe(const struct dz_reg_state *old, const struct dz_reg_state *c
 	}
 }
 
+/*
+ * Does old's spill in 'slot' cover cur's? A spill describes the value of its
+ * bytes zero-extended. A wider spill in cur is covered only if its value fits
+ * in old's width: then old's bytes hold that same value and cur's extra bytes
+ * are zero (old's types for them are checked byte by byte). A narrower one
+ * never is: old's continuation may load all of old's spill bytes as the value.
+ */
+static bool spillsafe(const struct dz_func_state *old, const struct dz_func_state *cur, int slot,
+		      struct id_map *map)
+{
+	int wo = spill_width(old, slot), wc = spill_width(cur, slot);
+	const struct dz_reg_state *o = &old->spilled_ptr[slot], *c = &cur->spilled_ptr[slot];
+
+	if (wc < wo)
+		return false;
+	if (wc > wo && (c->type != SCALAR_VALUE || c->umax_value >> (8 * wo)))
+		return false;
+	return regsafe(o, c, map);
+}
+
+/* Is byte i of cur, a byte of a scalar spill, known to be zero? */
+static bool spill_byte_zero(const struct dz_func_state *cur, int i)
+{
+	const struct dz_reg_state *c = &cur->spilled_ptr[i / BPF_REG_SIZE];
+	u64 bits = c->var_off.value | c->var_off.mask;
+
+	return c->type == SCALAR_VALUE && !((bits >> (8 * (i % BPF_REG_SIZE))) & 0xff);
+}
+
 static bool stacksafe(const struct dz_func_state *old, const struct dz_func_state *cur,
 		      struct id_map *map)
 {
@@ -170,14 +199,13 @@ static bool stacksafe(const struct dz_func_state *old, const struct dz_func_stat
 				continue;
 			return false;
 		case STACK_ZERO:
-			if (c == STACK_ZERO)
+			if (c == STACK_ZERO || (c == STACK_SPILL && spill_byte_zero(cur, i)))
 				continue;
 			return false;
 		case STACK_SPILL:
 			if (c != STACK_SPILL)
 				return false;
-			if (i % BPF_REG_SIZE == 0 &&
-			    !regsafe(&old->spilled_ptr[slot], &cur->spilled_ptr[slot], map))
+			if (i % BPF_REG_SIZE == 0 && !spillsafe(old, cur, slot, map))
 				return false;
 			continue;
 		}

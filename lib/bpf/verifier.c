@@ -526,11 +526,16 @@ static int do_check(struct dz_verifier_env *env)
 			break;
 		case DZ_K_STX:
 			err = check_reg_read(env, insn->src_reg);
-			if (!err && BPF_SIZE(insn->code) == BPF_DW) {
+			if (!err) {
 				struct dz_reg_state *v = &cur_regs(env)[insn->src_reg];
+				int size = bpf_size(insn->code);
 
-				/* a spill is a copy: link it to the register (refined together) */
-				if (v->type == SCALAR_VALUE && !v->id && !reg_is_const(v))
+				/*
+				 * A spill is a copy: link it to the register (refined
+				 * together); narrow stores spill only what fits.
+				 */
+				if (v->type == SCALAR_VALUE && !v->id && !reg_is_const(v) &&
+				    (size == 8 || v->umax_value < 1ull << (size * 8)))
 					v->id = ++env->id_gen;
 			}
 			if (!err)
@@ -541,9 +546,14 @@ static int do_check(struct dz_verifier_env *env)
 		case DZ_K_ST: {
 			struct dz_reg_state v;
 
-			mark_reg_known(&v, (u64)(s64)insn->imm);
-			err = check_mem_access(env, insn->dst_reg, insn->off, bpf_size(insn->code),
-					       true, -1, &v, false);
+			int size = bpf_size(insn->code);
+
+			/* the bytes stored: a narrow store keeps the immediate's low ones */
+			mark_reg_known(&v, size == 8
+					       ? (u64)(s64)insn->imm
+					       : (u64)(u32)insn->imm & ((1ull << (size * 8)) - 1));
+			err = check_mem_access(env, insn->dst_reg, insn->off, size, true, -1, &v,
+					       false);
 			break;
 		}
 		case DZ_K_ATOMIC:

@@ -140,7 +140,13 @@ enum dz_stack_slot_type {
 	STACK_INVALID = 0, /* never written on this path: reading it is an error */
 	STACK_MISC,	   /* some scalar byte */
 	STACK_ZERO,	   /* known zero byte */
-	STACK_SPILL,	   /* part of an 8-byte register spill (see spilled_ptr) */
+	/*
+	 * Part of a register spill (see spilled_ptr): the first 8 bytes of a
+	 * slot (a pointer or scalar), or the first 1, 2 or 4 (a scalar that fits
+	 * in them, kept zero-extended). The spill bytes are always a prefix of
+	 * the slot: stack[8k] == STACK_SPILL says slot k holds a spill.
+	 */
+	STACK_SPILL,
 };
 
 struct dz_func_state {
@@ -256,6 +262,8 @@ void mark_ptr(struct dz_reg_state *reg, enum dz_reg_type t, s32 off, u8 frameno)
 bool ptr_has_var_off(const struct dz_reg_state *reg);
 /* Unknown value of size bytes loaded zero-extended (or sign-extended if sext). */
 void mark_reg_unknown_size(struct dz_reg_state *reg, int size, bool sext);
+/* reg as loaded by a 'size'-byte load from memory holding it (truncated, then extended); id dropped. */
+void scalar_coerce(struct dz_reg_state *reg, int size, bool sext);
 /* A scalar in [smin, smax] (signed), e.g. a helper's return value. */
 void mark_reg_srange(struct dz_reg_state *reg, s64 smin, s64 smax);
 bool reg_bounds_sync(struct dz_reg_state *reg); /* false: no value fits (dead path) */
@@ -280,6 +288,8 @@ bool scalar_range_within(const struct dz_reg_state *old, const struct dz_reg_sta
 /* ---- verifier-mem.c: memory accesses and helpers ---- */
 int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 off, int size, bool write,
 		     int value_regno, const struct dz_reg_state *value, bool sext);
+/* Bytes (1, 2, 4 or 8, from the slot's start) of the spill in stack slot 'slot', 0 if none. */
+int spill_width(const struct dz_func_state *f, int slot);
 int check_atomic(struct dz_verifier_env *env, const struct bpf_insn *insn);
 int check_helper_call(struct dz_verifier_env *env, const struct bpf_insn *insn);
 struct dz_func_state *cur_frame(struct dz_verifier_env *env);

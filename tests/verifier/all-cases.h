@@ -16,6 +16,7 @@ static struct vcase tests[] = {
 #include "verifier/cases/ptr.c"
 #include "verifier/cases/ctx.c"
 #include "verifier/cases/stack.c"
+#include "verifier/cases/spill.c"
 #include "verifier/cases/mem.c"
 #include "verifier/cases/helpers.c"
 #include "verifier/cases/bounds.c"

@@ -234,6 +234,7 @@ static const struct {
     {"accept/percpu_array", 0, NULL, 0, 0},
     {"accept/trace", 0, NULL, 1, 0},
     {"accept/masked_size", 0, NULL, 0, 0},
+    {"accept/spilled_sizes", 0, NULL, 0, 0},
     {"reject/merged_range_check", -EACCES, "R2 invalid zero-sized write", 0, 0},
     {"reject/leak_pointer", -EACCES, "R0 leaks addr as return value", 0, 0},
     {"reject/write_ctx", -EACCES, "R1 cannot write into ctx", 0, 0},
@@ -298,6 +299,13 @@ static void api_tests(char *log)
 {
 	struct bpf_insn ok_prog[] = {BPF_MOV64_IMM(BPF_REG_0, 0), BPF_EXIT_INSN()};
 	struct bpf_insn bad_prog[] = {BPF_EXIT_INSN()};
+	struct bpf_insn spill_prog[] = {
+	    BPF_ST_MEM(BPF_W, BPF_REG_10, -8, 5),
+	    BPF_ST_MEM(BPF_H, BPF_REG_10, -16, 5),
+	    BPF_ST_MEM(BPF_W, BPF_REG_10, -12, 0),
+	    BPF_LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_10, -8),
+	    BPF_EXIT_INSN(),
+	};
 	struct dz_prog *prog, empty = {0};
 	char small[48];
 	int err;
@@ -313,6 +321,14 @@ static void api_tests(char *log)
 	prog->type = (enum dz_prog_type)7;
 	is_int(dz_prog__verify(prog, log, LOG_SIZE, 0), -EINVAL, "api: unknown program type");
 	ok(!prog->verified, "api: rejection clears verified");
+	dz_prog__free(prog);
+
+	/* a narrow spill prints the other bytes' types, then the spilled value */
+	dz_prog__new(spill_prog, 5, DZ_PROG_PREDICATE, &prog);
+	is_int(dz_prog__verify(prog, log, LOG_SIZE, 2), 0, "api: narrow spill program");
+	if (!ok(strstr(log, "4: R0=5 R1=ctx() R10=fp0 fp-16=0000??5 fp-8=????5\n") != NULL,
+		"api: the log shows narrow spills"))
+		diag("got: %s", log);
 	dz_prog__free(prog);
 
 	dz_prog__new(bad_prog, 1, DZ_PROG_PREDICATE, &prog);

@@ -117,6 +117,37 @@ int masked_size(const struct dz_pred_ctx *ctx)
 	return buf[0] == 0x90;
 }
 
+/*
+ * Six bounded u32 sizes live across helper calls: more than r6-r9 can hold,
+ * so clang spills some. With -mcpu=v3 they are 32-bit values and the spill
+ * is a 4-byte store at a slot start ("*(u32 *)(r10 -64) = r3"), reloaded
+ * with a 4-byte load as a helper size: the verifier must keep the bounds of
+ * narrow spills (as the kernel's does), or the size is unbounded.
+ */
+SEC("accept/spilled_sizes")
+int spilled_sizes(const struct dz_pred_ctx *ctx)
+{
+	__u32 v[6], n0, n1, n2, n3, n4, n5;
+	__u8 buf[16];
+	__u64 gpa = ctx->fault_gpa & ~4095ull;
+
+	if (dz_read_percpu(v, sizeof(v), 0))
+		return 0;
+	n0 = (v[0] & 15) + 1;
+	n1 = (v[1] & 15) + 1;
+	n2 = (v[2] & 15) + 1;
+	n3 = (v[3] & 15) + 1;
+	n4 = (v[4] & 15) + 1;
+	n5 = (v[5] & 15) + 1;
+	if ((n0 ^ n1 ^ n2 ^ n3 ^ n4 ^ n5) == 3)
+		return 0;
+	if (dz_read_gpa(buf, n0, gpa) || dz_read_gpa(buf, n1, gpa + n0) ||
+	    dz_read_gpa(buf, n2, gpa + n1) || dz_read_gpa(buf, n3, gpa + n2) ||
+	    dz_read_gpa(buf, n4, gpa + n3) || dz_read_gpa(buf, n5, gpa + n4))
+		return 0;
+	return buf[0];
+}
+
 /* clang merges the two tests into one compare of (u32)(n - 65): unprovable, as in the kernel */
 SEC("reject/merged_range_check")
 int merged_range_check(const struct dz_pred_ctx *ctx)
