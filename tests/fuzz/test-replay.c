@@ -91,25 +91,57 @@ static int smoke_one(const uint8_t *buf, size_t len, unsigned int *escapes)
  * e.g. for a long uninstrumented campaign: build/tests/fuzz/test-replay 10000000 7
  */
 /*
- * Programs made of what linked-register tracking is about: copies, constants
- * added, conditional jumps on copies, spills and fills, 32-bit copies, and an
- * exit returning one of them, so the r0 oracle checks every refinement.
+ * Programs made of what linked-register tracking and stack spills are about:
+ * copies, constants added, masks, conditional jumps on copies, spills and
+ * fills of every width (narrow spills of bounded values at slot starts, other
+ * narrow stores, fills of other widths and offsets, sign-extending fills),
+ * 32-bit copies, and an exit returning one of them, so the r0 oracle checks
+ * every refinement and every fill.
  */
+#define LINKED_MAX 48
+
+static int16_t linked_stack_off(int bytes)
+{
+	int slot = 1 + (int)(next_rand() % 3), o = 0;
+
+	/* mostly the slot's start, where narrow stores spill */
+	if (bytes < 8 && next_rand() % 3 == 0)
+		o = bytes * (int)(next_rand() % (8 / bytes));
+	return (int16_t)(-8 * slot + o);
+}
+
 static size_t linked_prog(uint8_t *buf)
 {
-	struct bpf_insn p[40];
-	uint32_t n = 0, len = 12 + next_rand() % 24, i;
+	static const uint8_t sizes[] = {BPF_B, BPF_H, BPF_W};
+	static const int32_t masks[] = {0x7f, 0xff, 0x7fff, 0xffff, 0x7fffffff, 0x1ff, 0xf0};
+	struct bpf_insn p[LINKED_MAX];
+	uint32_t n = 0, len, i, k;
 
 	p[n++] = BPF_MOV64_REG(BPF_REG_6, BPF_REG_1);
 	p[n++] = BPF_LDX_MEM(BPF_W, BPF_REG_2, BPF_REG_6, 0);
 	p[n++] = BPF_LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_6, 8 * (1 + next_rand() % 20));
 	p[n++] = BPF_LDX_MEM(BPF_W, BPF_REG_4, BPF_REG_6, 4);
 	p[n++] = BPF_MOV64_IMM(BPF_REG_5, (int32_t)(next_rand() % 64) - 32);
+	/* often start with initialised slots, so narrow fills get past "invalid read" */
+	for (k = 1; k <= 3; k++) {
+		switch (next_rand() % 3) {
+		case 0:
+			p[n++] = BPF_STX_MEM(BPF_DW, BPF_REG_10, 2 + next_rand() % 4, -8 * (int)k);
+			break;
+		case 1:
+			p[n++] = BPF_ST_MEM(BPF_DW, BPF_REG_10, -8 * (int)k,
+					    (int32_t)(next_rand() % 512) - 256);
+			break;
+		}
+	}
+	len = n + 8 + next_rand() % 26;
 	while (n < len) {
 		uint8_t d = 2 + next_rand() % 4, s = 2 + next_rand() % 4;
+		uint8_t sz = sizes[next_rand() % 3];
+		int bytes = sz == BPF_B ? 1 : sz == BPF_H ? 2 : 4;
 		int32_t k = (int32_t)(next_rand() % 64) - 32;
 
-		switch (next_rand() % 9) {
+		switch (next_rand() % 14) {
 		case 0:
 			p[n++] = BPF_MOV64_REG(d, s);
 			break;
@@ -118,6 +150,10 @@ static size_t linked_prog(uint8_t *buf)
 			break;
 		case 2:
 		case 3:
+			/* sometimes a constant past a narrow width: its bytes wrap */
+			if (next_rand() % 3 == 0)
+				k = (int32_t[]){0x80, 0x100, 0x8000, 0x10000, 0x7fffffff,
+						-0x100}[next_rand() % 6];
 			p[n++] = BPF_ALU64_IMM(next_rand() & 1 ? BPF_ADD : BPF_SUB, d, k);
 			break;
 		case 4:
@@ -125,6 +161,26 @@ static size_t linked_prog(uint8_t *buf)
 			break;
 		case 5:
 			p[n++] = BPF_LDX_MEM(BPF_DW, d, BPF_REG_10, -8 * (1 + (int)(next_rand() % 3)));
+			break;
+		case 6: /* bound a value so that a narrow store spills it */
+			if (next_rand() & 1)
+				p[n++] = BPF_ALU64_IMM(BPF_AND, d, masks[next_rand() % 7]);
+			else
+				p[n++] = BPF_ALU32_IMM(BPF_AND, d, -1);
+			break;
+		case 7:
+			p[n++] = BPF_STX_MEM(sz, BPF_REG_10, d, linked_stack_off(bytes));
+			break;
+		case 8:
+			/* zeros often: known-zero bytes next to spills */
+			p[n++] = BPF_ST_MEM(sz, BPF_REG_10, linked_stack_off(bytes),
+					    next_rand() % 3 ? 0 : (int32_t)(next_rand() % 512) - 256);
+			break;
+		case 9:
+			if (next_rand() & 1)
+				p[n++] = BPF_LDX_MEMSX(sz, d, BPF_REG_10, linked_stack_off(bytes));
+			else
+				p[n++] = BPF_LDX_MEM(sz, d, BPF_REG_10, linked_stack_off(bytes));
 			break;
 		default: {
 			static const uint8_t ops[] = { BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JGE, BPF_JLT,
@@ -204,7 +260,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (r = 0; r < nrandom / 4; r++) {
-		uint8_t lbuf[2 + 8 * 40];
+		uint8_t lbuf[2 + 8 * LINKED_MAX];
 
 		smoke_one(lbuf, linked_prog(lbuf), &escapes);
 	}

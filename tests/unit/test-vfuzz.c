@@ -59,7 +59,7 @@ static uint32_t gen(struct bpf_insn *p)
 	while (n < len) {
 		uint8_t sz = sizes[below(4)];
 
-		switch (below(12)) {
+		switch (below(13)) {
 		case 0: /* context read, sometimes misaligned or past the end */
 			p[n++] = BPF_LDX_MEM(sz, BPF_REG_2, BPF_REG_6,
 					     PICK(0, 4, 8, 16, 1, 3, ctxsz - 8, ctxsz - 4,
@@ -126,6 +126,33 @@ static uint32_t gen(struct bpf_insn *p)
 		case 10: /* sign-extending ctx load, then a scalar into r8 */
 			p[n++] = BPF_LDX_MEMSX(sizes[below(3)], BPF_REG_8, BPF_REG_6,
 					       PICK(0, 4, 8, 2, 1));
+			break;
+		case 11: /* spill r8 with a narrow store, maybe overwrite part of it, fill it back */
+			if (below(2))
+				p[n++] = BPF_ALU64_IMM(BPF_AND, BPF_REG_8,
+						       PICK(7, 255, 511, 0xffff, 0x1ff0));
+			if (below(3) == 0)
+				p[n++] = BPF_ALU64_IMM(BPF_ADD, BPF_REG_8, PICK(1, 0x80, 0x100, 0x10000));
+			{
+				int16_t slot = (int16_t)-PICK(8, 16, 504);
+				uint8_t s2 = sizes[below(4)];
+
+				p[n++] = BPF_STX_MEM(sizes[below(3)], BPF_REG_10, BPF_REG_8, slot);
+				if (below(3) == 0) /* r0: some data */
+					p[n++] = BPF_STX_MEM(sizes[below(3)], BPF_REG_10, BPF_REG_0,
+							     slot + PICK(0, 1, 2, 4));
+				if (s2 != BPF_DW && below(3) == 0)
+					p[n++] = BPF_LDX_MEMSX(s2, BPF_REG_8, BPF_REG_10,
+							       slot + PICK(0, 0, 1, 2, 4));
+				else
+					p[n++] = BPF_LDX_MEM(s2, BPF_REG_8, BPF_REG_10,
+							     slot + PICK(0, 0, 1, 2, 4));
+			}
+			/* use it as a stack offset at once: a wrong bound is an out-of-bounds access */
+			p[n++] = BPF_MOV64_REG(BPF_REG_9, BPF_REG_10);
+			p[n++] = BPF_ALU64_IMM(BPF_ADD, BPF_REG_9, -PICK(16, 256, 512));
+			p[n++] = BPF_ALU64_REG(BPF_ADD, BPF_REG_9, BPF_REG_8);
+			p[n++] = BPF_ST_MEM(BPF_B, BPF_REG_9, 0, 1);
 			break;
 		default:
 			p[n++] = BPF_ALU64_REG(BPF_ADD, BPF_REG_0, BPF_REG_8);

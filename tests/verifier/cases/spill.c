@@ -640,3 +640,37 @@
 	},
 	.result = REJECT, .err = -EACCES, .errstr = BAD_ERR,
 },
+{
+	/* Pruning: explored known-zero bytes do not cover a spill's unknown bytes. */
+	"spill: known zeros do not cover the upper bytes of a u64 spill",
+	.insns = {
+		LD_CTX_U32(BPF_REG_2, BPF_REG_1, vcpu),
+		LD_CTX_U64(BPF_REG_3, BPF_REG_1, rax),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_2, 0, 3),
+		BPF_STX_MEM(BPF_W, BPF_REG_10, BPF_REG_3, -8),
+		BPF_ST_MEM(BPF_W, BPF_REG_10, -4, 0),
+		BPF_JMP_A(1),
+		BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_3, -8),
+		BPF_LDX_MEM(BPF_DW, BPF_REG_0, BPF_REG_10, -8),
+		BPF_ALU64_IMM(BPF_RSH, BPF_REG_0, 32),
+		PROVE_R0_EQ(0),
+	},
+	.result = REJECT, .err = -EACCES, .errstr = BAD_ERR,
+},
+{
+	/* Pruning: they do cover a u64 spill's bytes known to be zero. */
+	"spill: known zeros cover the zero upper bytes of a u64 spill",
+	.insns = {
+		LD_CTX_U32(BPF_REG_2, BPF_REG_1, vcpu),
+		LD_CTX_U32(BPF_REG_3, BPF_REG_1, rflags),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_2, 0, 3),
+		BPF_STX_MEM(BPF_W, BPF_REG_10, BPF_REG_3, -8),
+		BPF_ST_MEM(BPF_W, BPF_REG_10, -4, 0),
+		BPF_JMP_A(1),
+		BPF_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_3, -8),
+		BPF_LDX_MEM(BPF_DW, BPF_REG_0, BPF_REG_10, -8),
+		BPF_ALU64_IMM(BPF_RSH, BPF_REG_0, 32),
+		PROVE_R0_EQ(0),
+	},
+	.result = ACCEPT, .check_retval = 1, .retval = 0,
+},
