@@ -12,10 +12,17 @@
  * "r0 >>= 32; exit" (high half): the full 64-bit r0 is compared.
  * Includes the cpu v4 forms (sdiv/smod, movsx, bswap, gotol). Needs root
  * (CAP_BPF); skipped with the reason when the kernel refuses bpf() itself.
+ *
+ * For the programs doze's verifier accepts, the kernel's r0 must also lie
+ * inside the bounds the verifier computed for R0 at one of the exits it
+ * walked: the kernel's execution is the oracle of doze's abstract one (the
+ * stack family stores bounded unknowns with narrow stores and fills them
+ * back, to check the spill tracking).
  */
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,6 +30,8 @@
 #include <doze/filter.h>
 
 #include "tap.h"
+
+#include "../../lib/bpf/verifier.h" /* dz_verifier_exit_hook, struct dz_reg_state */
 
 #define NPROGS	3000	/* ALU and branches only */
 #define NMEMPROGS 1000	/* ... plus stack loads, stores and atomics */
@@ -172,6 +181,41 @@ static int kernel_r0(const struct gprog *g, uint64_t *r0)
 
 static unsigned int verified_runs;
 
+/* R0 at every exit doze's verifier walked, for the last program it accepted. */
+#define KDIFF_EXITS 64
+static struct {
+	unsigned int n;
+	struct dz_reg_state r0[KDIFF_EXITS];
+} exits;
+static bool doze_verified;
+
+static void exit_hook(void *arg, const struct dz_reg_state *r0)
+{
+	(void)arg;
+	if (exits.n < KDIFF_EXITS)
+		exits.r0[exits.n] = *r0;
+	exits.n++;
+}
+
+static bool scalar_contains(const struct dz_reg_state *r, uint64_t v)
+{
+	return v >= r->umin_value && v <= r->umax_value && (int64_t)v >= r->smin_value &&
+	       (int64_t)v <= r->smax_value && (uint32_t)v >= r->u32_min_value &&
+	       (uint32_t)v <= r->u32_max_value && (int32_t)v >= r->s32_min_value &&
+	       (int32_t)v <= r->s32_max_value && (v & ~r->var_off.mask) == r->var_off.value;
+}
+
+/* Does the verifier allow r0 == v at some exit? (True if it walked too many to keep.) */
+static bool exits_allow(uint64_t v)
+{
+	if (exits.n > KDIFF_EXITS)
+		return true;
+	for (unsigned int i = 0; i < exits.n; i++)
+		if (scalar_contains(&exits.r0[i], v))
+			return true;
+	return false;
+}
+
 /*
  * r0 from doze's checked interpreter; if doze's verifier accepts the program,
  * the fast interpreter must give the same r0 (else -EDOM).
@@ -190,7 +234,11 @@ static int doze_r0(const struct gprog *g, uint64_t *r0)
 		return ret;
 	p->mem_size = sizeof(pkt);
 	ret = dz_prog__run(p, pkt, sizeof(pkt), &opts, r0, NULL);
-	if (!ret && !dz_prog__verify(p, NULL, 0, 0)) {
+	exits.n = 0;
+	dz_verifier_exit_hook = exit_hook;
+	doze_verified = !ret && !dz_prog__verify(p, NULL, 0, 0);
+	dz_verifier_exit_hook = NULL;
+	if (doze_verified) {
 		opts.checked = false;
 		ret = dz_prog__run(p, pkt, sizeof(pkt), &opts, &fast, NULL);
 		if (!ret && fast != *r0)
@@ -317,7 +365,7 @@ static uint32_t gen_body(struct bpf_insn *p, uint32_t n, uint32_t len, bool mem,
 	while (n < len) {
 		uint32_t room = len - n;	/* slots up to the tail */
 
-		switch (below(mem ? 13 : 8)) {
+		switch (below(mem ? 14 : 8)) {
 		case 0: case 1: {	/* conditional jump, maybe to the tail */
 			uint8_t cls = below(2) ? BPF_JMP : BPF_JMP32, op = jmp_ops[below(11)];
 			int16_t off = (int16_t)below(room < 6 ? room : 6);
@@ -347,6 +395,30 @@ static uint32_t gen_body(struct bpf_insn *p, uint32_t n, uint32_t len, bool mem,
 		case 8: case 9: case 10: case 11:
 			p[n++] = rand_mem();
 			break;
+		case 13:	/* a bounded unknown spilled with a narrow store, filled back */
+			if (room >= 5) {
+				static const uint8_t sizes[] = { BPF_B, BPF_H, BPF_W, BPF_DW };
+				static const int32_t masks[] = { 0x7f, 0xff, 0x7fff, 0xffff,
+								 0x7fffffff, 0x1ff, 0x3f0 };
+				int d = below(10), slot = -8 * (1 + (int)below(8));
+				uint8_t sz = sizes[below(3)], sz2 = sizes[below(4)];
+				int b2 = sz2 == BPF_B ? 1 : sz2 == BPF_H ? 2 : sz2 == BPF_W ? 4 : 8;
+				int16_t o = (int16_t)(below(3) ? 0 : b2 * (int)below(8 / b2));
+
+				/* the old stack word: unknown to both verifiers */
+				p[n++] = BPF_ATOMIC_OP(BPF_DW, BPF_ADD | BPF_FETCH, BPF_REG_10, d,
+						       -8 * (1 + (int)below(8)));
+				p[n++] = BPF_ALU64_IMM(BPF_AND, d, masks[below(7)]);
+				p[n++] = BPF_STX_MEM(sz, BPF_REG_10, d, slot);
+				if (below(3) == 0)
+					p[n++] = rand_mem();
+				if (v4 && sz2 != BPF_DW && below(3) == 0)
+					p[n++] = BPF_LDX_MEMSX(sz2, below(10), BPF_REG_10, slot + o);
+				else
+					p[n++] = BPF_LDX_MEM(sz2, below(10), BPF_REG_10, slot + o);
+				break;
+			}
+			/* fallthrough */
 		case 12:
 			if (calls && room >= 6) {
 				p[n++] = BPF_CALL_REL(0);	/* target set by compose() */
@@ -478,8 +550,12 @@ int main(void)
 	const struct bpf_insn probe4[] = { BPF_MOV64_IMM(0, 1), BPF_MOVSX64_REG(0, 0, 8),
 					   BPF_EXIT_INSN() };
 	static struct gprog g;
+	int scale = getenv("DZ_KDIFF_SCALE") ? atoi(getenv("DZ_KDIFF_SCALE")) : 1;
 	uint32_t retval;
 	int fd;
+
+	if (getenv("DZ_KDIFF_SEED"))
+		rng ^= strtoull(getenv("DZ_KDIFF_SEED"), NULL, 0) * 0x2545f4914f6cdd1dULL;
 
 	fd = kload(probe, 2, false);
 	if (fd < 0 && (errno == EPERM || errno == ENOSYS || errno == EACCES))
@@ -506,8 +582,9 @@ int main(void)
 						     "ALU/branch/stack-memory/bpf-to-bpf call" };
 		static const int counts[] = { NPROGS, NMEMPROGS, NCALLPROGS };
 		const char *what = names[family];
-		int nprogs = counts[family];
-		unsigned int agree = 0, refused = 0, failed = 0;
+		/* longer runs: DZ_KDIFF_SCALE=100 DZ_KDIFF_SEED=7 test-kdiff */
+		int nprogs = counts[family] * (scale > 0 ? scale : 1);
+		unsigned int agree = 0, refused = 0, failed = 0, outside = 0;
 
 		verified_runs = 0;
 		for (int i = 0; i < nprogs; i++) {
@@ -526,6 +603,15 @@ int main(void)
 				continue;
 			}
 			dr = doze_r0(&g, &d);
+			if (!dr && k == d && doze_verified && !exits_allow(k)) {
+				if (outside++ < 5) {
+					diag("%s program %d: kernel r0 %#llx is outside every R0 "
+					     "doze's verifier computed (%u exits)",
+					     what, i, (unsigned long long)k, exits.n);
+					print_prog(&g);
+				}
+				continue;
+			}
 			if (dr || k != d) {
 				if (failed++ < 5) {
 					diag("%s program %d: kernel r0 %#llx, doze %#llx (run %d)", what,
@@ -537,10 +623,13 @@ int main(void)
 			agree++;
 		}
 		diag("%d %s programs: %u agree, %u differ, %u refused by the kernel; "
-		     "%u also accepted by doze's verifier and run fast",
-		     nprogs, what, agree, failed, refused, verified_runs);
+		     "%u also accepted by doze's verifier and run fast, %u with r0 outside "
+		     "its bounds",
+		     nprogs, what, agree, failed, refused, verified_runs, outside);
 		is_int(failed, 0, "%s: doze's r0 equals the kernel's for every random program",
 		       what);
+		is_int(outside, 0,
+		       "%s: the kernel's r0 lies inside the bounds doze's verifier computed", what);
 		is_int(refused, 0, "%s: the kernel accepted every generated program", what);
 		ok(agree == (unsigned int)nprogs, "%s: all %d programs compared", what, nprogs);
 	}
