@@ -171,11 +171,14 @@ static size_t linked_prog(uint8_t *buf)
 		case 7:
 			p[n++] = BPF_STX_MEM(sz, BPF_REG_10, d, linked_stack_off(bytes));
 			break;
-		case 8:
+		case 8: {
 			/* zeros often: known-zero bytes next to spills */
-			p[n++] = BPF_ST_MEM(sz, BPF_REG_10, linked_stack_off(bytes),
-					    next_rand() % 3 ? 0 : (int32_t)(next_rand() % 512) - 256);
+			int16_t off = linked_stack_off(bytes);
+
+			k = next_rand() % 3 ? 0 : (int32_t)(next_rand() % 512) - 256;
+			p[n++] = BPF_ST_MEM(sz, BPF_REG_10, off, k);
 			break;
+		}
 		case 9:
 			if (next_rand() & 1)
 				p[n++] = BPF_LDX_MEMSX(sz, d, BPF_REG_10, linked_stack_off(bytes));

@@ -314,11 +314,42 @@ static int check_jmp(uint8_t op, bool is32, const uint64_t *s, const uint64_t *t
 }
 
 /* test-scalar [ROUNDS [SEED]]: more rounds for a longer hunt */
+/*
+ * scalar_coerce (a fill narrower than the spilled value): every value's low
+ * 'size' bytes, zero- or sign-extended, must lie in the result.
+ */
+static int check_coerce(const uint64_t *s, const struct dz_reg_state *a)
+{
+	static const int sizes[] = {1, 2, 4, 8};
+	int fails = 0;
+	unsigned int k, i;
+
+	for (k = 0; k < 8; k++) {
+		int size = sizes[k % 4], sh = 64 - 8 * size;
+		bool sext = k >= 4 && size < 8;
+		struct dz_reg_state c = *a;
+
+		scalar_coerce(&c, size, sext);
+		for (i = 0; i < SET; i++) {
+			uint64_t v = sh ? s[i] << sh : s[i];
+
+			v = !sh ? v : sext ? (uint64_t)((int64_t)v >> sh) : v >> sh;
+			if (!contains(&c, v)) {
+				if (fails++ < 3)
+					diag("coerce %d%s of %#llx: %#llx not in the result", size,
+					     sext ? "s" : "", (unsigned long long)s[i],
+					     (unsigned long long)v);
+			}
+		}
+	}
+	return fails;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int rounds = argc > 1 ? (unsigned int)strtoul(argv[1], NULL, 0) : ROUNDS;
 	struct bpf_insn stub[9] = {BPF_EXIT_INSN()};
-	unsigned int round, k, alu_fail = 0, jmp_fail = 0, sync_fail = 0;
+	unsigned int round, k, alu_fail = 0, jmp_fail = 0, sync_fail = 0, coerce_fail = 0;
 	uint64_t s[SET], t[SET];
 
 	if (argc > 2)
@@ -340,6 +371,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < SET; i++)
 			if (!contains(&a, s[i]) || !contains(&b, t[i]))
 				sync_fail++;
+		coerce_fail += check_coerce(s, &a);
 		for (k = 0; k < sizeof(alu_cases) / sizeof(alu_cases[0]); k++)
 			alu_fail += check_alu(&alu_cases[k], s, t, &a, &b);
 		for (k = 0; k < sizeof(jmp_ops); k++) {
@@ -350,6 +382,9 @@ int main(int argc, char **argv)
 	is_int(sync_fail, 0, "reg_bounds_sync keeps every member of %u random sets", 2 * rounds);
 	is_int(alu_fail, 0, "scalar_alu/scalar_end contain every concrete result (%zu ops x %u)",
 	       sizeof(alu_cases) / sizeof(alu_cases[0]), rounds);
+	is_int(coerce_fail, 0,
+	       "scalar_coerce contains every value's low bytes, zero- and sign-extended (%u)",
+	       rounds);
 	is_int(jmp_fail, 0,
 	       "is_branch_taken and reg_set_min_max agree with every concrete pair (22 jumps x %u)",
 	       rounds);
