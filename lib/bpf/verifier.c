@@ -544,9 +544,8 @@ static int do_check(struct dz_verifier_env *env)
 						       &cur_regs(env)[insn->src_reg], false);
 			break;
 		case DZ_K_ST: {
-			struct dz_reg_state v;
-
 			int size = bpf_size(insn->code);
+			struct dz_reg_state v;
 
 			/* the bytes stored: a narrow store keeps the immediate's low ones */
 			mark_reg_known(&v, size == 8
