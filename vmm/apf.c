@@ -479,16 +479,19 @@ static uint64_t kernel_gs_base(struct apf_vcpu *v)
 }
 
 /*
- * Whether this decision runs the guest's predicate, the only reader of
- * KERNEL_GS_BASE: the other policies, and the predicate's own preconditions
- * (dz_policy__evaluate), save the KVM_GET_MSRS. A predicate registered by
- * another vCPU right after this check sees 0 there once.
+ * Whether this decision needs KERNEL_GS_BASE (a KVM_GET_MSRS): only the
+ * guest's predicate reads it, only if it runs (the other policies and the
+ * predicate's own preconditions in dz_policy__evaluate say no first), and
+ * only if the verifier saw it load the field or call dz_read_percpu from CPL 3.
+ * A predicate registered by another vCPU right after this check sees 0 there
+ * once.
  */
-static bool predicate_runs(struct dz_apf *a, const struct kvm_regs *regs,
-			   const struct dz_fault_env *env)
+static bool needs_kernel_gs_base(struct dz_apf *a, const struct kvm_regs *regs,
+				 const struct kvm_sregs *sregs, const struct dz_fault_env *env)
 {
 	return a->cfg.policy == DZ_POLICY_BPF && (regs->rflags & (1ull << 9)) /* IF */ &&
-	       dz_policy__has_predicate(a->policy) && dz_policy__may_async(a->policy, env, NULL);
+	       dz_policy__pred_needs_kernel_gs_base(a->policy, sregs->cs.selector & 3) &&
+	       dz_policy__may_async(a->policy, env, NULL);
 }
 
 /* A fault on gpa became visible on v's thread. Returns 1 handled, < 0 fatal. */
@@ -501,7 +504,7 @@ static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, st
 	struct kvm_sregs sregs;
 	enum dz_decide_reason r;
 	enum dz_page_state st;
-	uint64_t gva = 0;
+	uint64_t gva = 0, kgs;
 	int err, gva_err;
 
 	v->visible++;
@@ -535,9 +538,9 @@ static int handle_fault(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, st
 	/* the linear address only if the guest's page tables confirm it: for the
 	 * predicate's context and the #VE area alike */
 	gva_err = dz_fault_gva(&a->gm, &regs, &sregs, gpa, kind == APF_MMIO_READ, &gva);
-	dz_pred_ctx__from_kvm(&ctx, v->idx, &regs, &sregs,
-			      predicate_runs(a, &regs, &env) ? kernel_gs_base(v) : 0, gpa,
-			      gva_err ? 0 : gva, !gva_err, DZ_ACCESS_READ);
+	kgs = needs_kernel_gs_base(a, &regs, &sregs, &env) ? kernel_gs_base(v) : 0;
+	dz_pred_ctx__from_kvm(&ctx, v->idx, &regs, &sregs, kgs, gpa, gva_err ? 0 : gva, !gva_err,
+			      DZ_ACCESS_READ);
 	r = dz_policy__evaluate(a->policy, &ctx, &env);
 	if (r == DZ_DECIDE_ASYNC && kind == APF_MMIO_READ && string_insn(v, &regs, &sregs))
 		r = DZ_SYNC_NOT_RESTARTABLE;

@@ -3,6 +3,7 @@
  * Asynchronous page-fault policies (see policy.h).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,17 @@ static enum dz_decide_reason run_predicate(struct dz_policy *p, const struct dz_
 		return DZ_SYNC_PREDICATE;
 	__atomic_fetch_add(&p->stats.pred_may_sleep, 1, __ATOMIC_RELAXED);
 	return DZ_DECIDE_ASYNC;
+}
+
+bool dz_policy__pred_needs_kernel_gs_base(struct dz_policy *p, uint32_t cpl)
+{
+	const struct dz_prog *prog = __atomic_load_n(&p->pred, __ATOMIC_ACQUIRE);
+	unsigned int slot = offsetof(struct dz_pred_ctx, kernel_gs_base) / 8;
+
+	if (!prog)
+		return false;
+	return (prog->ctx_read & (1ULL << slot)) ||
+	       (cpl == 3 && (prog->helpers_called & (1U << DZ_HELPER_READ_PERCPU)));
 }
 
 enum dz_decide_reason dz_policy__evaluate(struct dz_policy *p, const struct dz_pred_ctx *ctx,

@@ -117,6 +117,13 @@ void dz_pred_ctx__from_kvm(struct dz_pred_ctx *ctx, uint32_t vcpu, const struct 
 			   const struct kvm_sregs *sregs, uint64_t kernel_gs_base,
 			   uint64_t fault_gpa, uint64_t fault_gva, bool gva_valid, uint32_t access);
 
+/*
+ * Whether the registered predicate may read KERNEL_GS_BASE for a fault at cpl
+ * (it loads ctx->kernel_gs_base, or calls dz_read_percpu at CPL 3): what the
+ * verifier recorded. false without a predicate.
+ */
+bool dz_policy__pred_needs_kernel_gs_base(struct dz_policy *p, uint32_t cpl);
+
 /* The decision, not counted (the caller may still fall back to sync; see account). */
 enum dz_decide_reason dz_policy__evaluate(struct dz_policy *p, const struct dz_pred_ctx *ctx,
 					  const struct dz_fault_env *env);

@@ -41,6 +41,13 @@ struct dz_prog {
 	uint32_t insn_cnt;		/* in 8-byte slots (lddw counts 2) */
 	uint32_t mem_size;		/* DZ_PROG_MEM: buffer size the verifier assumes */
 	bool verified;			/* set by dz_prog__verify() on acceptance */
+	/* What a verified program may touch, recorded by dz_prog__verify() over
+	 * every path it explored (so a host can skip filling what is never read):
+	 * bit i of ctx_read = context bytes [8i, 8i + 8) may be loaded (bit 63
+	 * covers everything from byte 504 on); bit n of helpers_called = helper
+	 * id n (< 32) may be called. */
+	uint64_t ctx_read;
+	uint32_t helpers_called;
 	char name[64];
 };
 

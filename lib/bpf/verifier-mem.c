@@ -324,6 +324,8 @@ int check_mem_access(struct dz_verifier_env *env, u32 regno, s16 insn_off, int s
 			return verbose_err(env, -EACCES,
 					   "invalid bpf_context access off=%lld size=%d",
 					   (long long)off, size);
+		for (s64 b = off / 8; b <= (off + size - 1) / 8; b++)
+			env->prog->ctx_read |= 1ULL << (b < 63 ? b : 63);
 		mark_reg_unknown_size(&out, size, sext);
 		break;
 	case PTR_TO_STACK: {
@@ -562,6 +564,8 @@ int check_helper_call(struct dz_verifier_env *env, const struct bpf_insn *insn)
 				   name ? name : "unknown", insn->imm);
 	if (!name)
 		return verbose_err(env, -EINVAL, "invalid func unknown#%d", insn->imm);
+	if (insn->imm >= 0 && insn->imm < 32)
+		env->prog->helpers_called |= 1U << insn->imm;
 	for (i = BPF_REG_1; i <= BPF_REG_3; i++) {
 		err = check_reg_read(env, i);
 		if (err)

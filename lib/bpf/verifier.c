@@ -604,6 +604,8 @@ int dz_prog__verify(struct dz_prog *prog, char *log, size_t log_size, uint32_t l
 	if (!prog)
 		return -EINVAL;
 	prog->verified = false;
+	prog->ctx_read = 0;
+	prog->helpers_called = 0;
 	env.prog = prog;
 	env.insns = prog->insns;
 	env.len = prog->insn_cnt;
