@@ -159,6 +159,7 @@ int dz__setup_boot(struct vm *vm, uint64_t entry)
 		struct kvm_sregs s;
 		struct kvm_regs r = { 0 };
 
+		dz__vcpu_forget_regs(v);
 		if (ioctl(v->fd, KVM_GET_SREGS, &s))
 			return -errno;
 		set_seg(&s.cs, 0x08, 11, true);

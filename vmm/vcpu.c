@@ -186,6 +186,13 @@ int dz__vcpu_flush_regs(struct vcpu *vcpu)
 	return 0;
 }
 
+void dz__vcpu_forget_regs(struct vcpu *vcpu)
+{
+	vcpu->cached = 0;
+	if (vcpu->run)
+		vcpu->run->kvm_dirty_regs = 0;
+}
+
 /* KVM_RUN; 0 or -errno. Keeps the sync-regs view in step with KVM. */
 static int run_ioctl(struct vcpu *vcpu)
 {

@@ -122,6 +122,9 @@ void dz__vcpu_init_sync_regs(struct vcpu *vcpu);
 /* Hands writes still waiting in run->s.regs to KVM with the ioctls, so that a
  * reader using the ioctls directly (the snapshot writer) sees them. */
 int dz__vcpu_flush_regs(struct vcpu *vcpu);
+/* The state is about to be replaced with the ioctls (boot, restore): drop the
+ * sync-regs view and any writes waiting in it. */
+void dz__vcpu_forget_regs(struct vcpu *vcpu);
 void dz__fail(struct vm *vm, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* devices.c: I/O ports of the guest ABI; returns 1 handled, 0 unknown, <0 error */

@@ -241,6 +241,7 @@ static int restore_vcpu(struct vm *vm, struct vcpu *v, const struct dz_snapshot 
 	size_t len;
 	int err;
 
+	dz__vcpu_forget_regs(v);
 	/* order as QEMU does it: regs, xsave, xcrs, sregs, msrs, events, debugregs */
 	if ((err = rec(s, DZ_SNAP_REC_REGS, v->idx, &d, sizeof(struct kvm_regs))))
 		return err;
