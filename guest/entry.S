@@ -158,15 +158,7 @@ pf_common:
  * Run queue: rq_head == NULL means empty; rq_tail is stale then.
  */
 .macro PARK_SAVE resume
-	push %rax
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %r8
-	push %r9
-	push %r10
-	push %r11
+	SAVE_CALLER
 	pushq $\resume
 	push %rbp
 	push %rbx
