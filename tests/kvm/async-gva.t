@@ -12,9 +12,7 @@
 # guest's symbols). A page lost in a scan array is reported with its GVA;
 # 2 vCPUs running every kind of task have a GVA for every delivery too.
 # Every command runs under timeout: a hang fails.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 for tool in perl nm od; do
 	command -v $tool >/dev/null || { echo "1..0 # SKIP $tool not installed"; exit 0; }
 done

@@ -4,9 +4,7 @@
 # error over repeated runs); `always` (the old SEND_ALWAYS) does, the guest's
 # handler sees it cannot sleep and dies loudly, and doze restore exits non-zero
 # naming vCPU, RIP, CPL, the policy and the reason.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 . "$DZ_SRC/tests/lib/json.sh"
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT

@@ -6,9 +6,7 @@
 # exception table. Under synchronous and asynchronous policies, with #VE
 # delivery (a #VE error event) and in the Linux-compatible #PF mode (a machine
 # check); and a task killed before a barrier does not hold the others.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 . "$DZ_SRC/tests/lib/json.sh"
 T=$(mktemp -d) || exit 1
 PS_PID=

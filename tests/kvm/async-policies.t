@@ -6,9 +6,7 @@
 # asynchronously (and none is a hard error) while `user` serves them all
 # synchronously; the adaptive minimum wait turns async off for a fast source.
 # Every command runs under timeout: a hang fails.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 . "$DZ_SRC/tests/lib/json.sh"
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT

@@ -4,9 +4,7 @@
 # repetition; a few seconds) and check that it leaves a results line per run, a
 # summary with the table and the targets, the plot data and the PNG plots.
 # Asserts no timing.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 if ! perl -MJSON::PP -e 1 2>/dev/null; then echo "1..0 # SKIP perl with JSON::PP missing"; exit 0; fi
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT

@@ -11,9 +11,7 @@
 #   run ends by itself (never by the timeout guard).
 #
 # Every command runs under `timeout`; the proxy is bounded by --max-time.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 . "$DZ_SRC/tests/lib/nginx.sh"
 . "$DZ_SRC/tests/lib/json.sh"
 T=$(mktemp -d) || exit 1

@@ -15,9 +15,7 @@
 # yet), from a file and through a page server, under every policy this build
 # accepts. Run with DOZE pointing at an ASan build (make check-kvm-asan) the
 # same runs also prove no out-of-bounds access and no leak in the VMM.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 T=$(mktemp -d) || exit 1
 . "$DZ_SRC/tests/lib/json.sh"
 PIDS=

@@ -8,9 +8,7 @@
 # arms KVM's APF still finishes (KVM's artificial halt); a guest that arms it
 # with its LAPIC software-disabled is stopped by the watchdog with an error
 # naming the cause. Every command runs under timeout: a hang fails.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 . "$DZ_SRC/tests/lib/json.sh"
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT

@@ -5,9 +5,7 @@
 # mismatch). Each ends with a non-zero exit and a clear error naming the page
 # (GPA) and the source, in bounded time: every command runs under timeout, and
 # an exit by timeout (124) fails the test.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 . "$DZ_SRC/tests/lib/nginx.sh"
 T=$(mktemp -d) || exit 1
 PIDS=

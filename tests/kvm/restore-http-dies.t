@@ -3,9 +3,7 @@
 # is stopped while the guest is still demand-faulting; the restore ends with a
 # non-zero exit and an error naming the page (GPA) and the source, after the
 # source's timeout, never a hang (timeout guards the run; 124 fails the test).
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 . "$DZ_SRC/tests/lib/nginx.sh"
 T=$(mktemp -d) || exit 1
 trap 'nginx_stop; rm -rf "$T"' EXIT

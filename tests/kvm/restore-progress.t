@@ -2,9 +2,7 @@
 # doze restore on a terminal: a progress line on stderr (pages present / total,
 # MB/s), refreshed a few times a second and erased at the end; never when
 # stderr is not a terminal. `script` (util-linux) provides the terminal.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 if ! command -v script >/dev/null 2>&1; then echo "1..0 # SKIP no script(1) to provide a terminal"; exit 0; fi
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT

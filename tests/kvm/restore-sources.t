@@ -4,9 +4,7 @@
 # process) and http:// (Debian's nginx on loopback) — finishes with checksum OK
 # and every page's checksum verified, and the restored RAM equals the snapshot's
 # memory file byte for byte. Every command runs under timeout: a hang fails.
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 . "$DZ_SRC/tests/lib/nginx.sh"
 T=$(mktemp -d) || exit 1
 PS_PID=

@@ -3,9 +3,7 @@
 # on 1 and 2 vCPUs ends with checksum OK; a snapshot verifies page by page and
 # a damaged memory file is caught; guests that crash, hang or spin end with a
 # clear error and a non-zero exit, never a hang (timeout guards every run).
-G="$DZ_BUILD/guest/doze-guest.elf"
-if [ ! -w /dev/kvm ]; then echo "1..0 # SKIP /dev/kvm not accessible (run as root)"; exit 0; fi
-if [ ! -r "$G" ]; then echo "1..0 # SKIP no guest image at $G"; exit 0; fi
+. "$DZ_SRC/tests/lib/kvm.sh"
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 . "$DZ_SRC/tests/lib/tap.sh"
