@@ -162,7 +162,15 @@ int dz_predreg__register(struct dz_policy *p, const struct dz_guestmem *gm, uint
 	if (err)
 		goto done;
 	res->insn_cnt = prog->insn_cnt;
-	err = dz_prog__verify(prog, log, VERIFIER_LOG_SIZE, 1);
+	/*
+	 * As libbpf does: verify without the instruction log first, and only a
+	 * rejected program again with it. Formatting every instruction walked is
+	 * most of the verifier's time, and an accepted program does not need it
+	 * (a program at the complexity limit: ~0.5 s instead of ~1.8 s here).
+	 */
+	err = dz_prog__verify(prog, log, VERIFIER_LOG_SIZE, 0);
+	if (err && err != -ENOMEM)
+		err = dz_prog__verify(prog, log, VERIFIER_LOG_SIZE, 1);
 	if (err) {
 		const char *last = log, *nl;
 
