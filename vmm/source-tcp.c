@@ -537,8 +537,12 @@ static void fail_all(struct dz_source *src, struct tcp_src *t, int status)
 	t->send_head = t->send_tail = t->inflight_head = t->inflight_tail = NULL;
 }
 
-/* When the first queued request may be sent (suspects wait for their retry). */
-static uint64_t eligible_at(const struct tcp_src *t, uint64_t now)
+/*
+ * While disconnected: when to connect again, UINT64_MAX if nothing waits. Not
+ * before the backoff, nor before the first queued request may be sent
+ * (suspects wait for their own retry).
+ */
+static uint64_t connect_at(const struct tcp_src *t, uint64_t now)
 {
 	uint64_t when = UINT64_MAX;
 
@@ -550,6 +554,8 @@ static uint64_t eligible_at(const struct tcp_src *t, uint64_t now)
 		if (when == now)
 			break;
 	}
+	if (when != UINT64_MAX && when < t->t_next_connect)
+		when = t->t_next_connect;
 	return when;
 }
 
@@ -571,13 +577,12 @@ static void *tcp_thread(void *arg)
 		now = dz_now_ns();
 		switch (t->state) {
 		case DISCONNECTED: {
-			uint64_t when = eligible_at(t, now);
+			uint64_t when;
 
 			expire(src, t, now);
+			when = connect_at(t, now);
 			if (when == UINT64_MAX)
 				break;	/* reconnect only when there is work */
-			if (when < t->t_next_connect)
-				when = t->t_next_connect;
 			if (now >= when)
 				start_connect(src, t);
 			else
@@ -607,15 +612,11 @@ static void *tcp_thread(void *arg)
 			break;
 		}
 		/* The state may have changed above: wake for its next step too. */
-		if (t->state == DISCONNECTED && t->send_head) {
-			uint64_t when = eligible_at(t, now);
+		if (t->state == DISCONNECTED) {
+			uint64_t when = connect_at(t, now);
 
-			if (when != UINT64_MAX) {
-				if (when < t->t_next_connect)
-					when = t->t_next_connect;
-				if (when < next)
-					next = when;
-			}
+			if (when < next)
+				next = when;
 		}
 		if ((t->state == CONNECTING || t->state == HELLO) &&
 		    t->t_state + src->connect_timeout_ns < next)
