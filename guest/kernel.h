@@ -244,6 +244,11 @@ void apf_lost_page(struct regs *r, u64 gpa, u32 err); /* a lost page: kill, fix 
 void mce_init_cpu(void);			/* every CPU at boot: machine checks on */
 void mce_dispatch(struct regs *r);		/* #MC (a lost page without #VE) */
 
+static inline void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
 static inline void wrmsr(u32 msr, u64 v)
 {
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");

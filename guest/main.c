@@ -118,13 +118,10 @@ static void boot_cpu0(struct dz_boot_info *bi)
 	printk("doze reference guest: %u vCPUs, %lu MiB RAM, workload '%s'\n", bi->nr_cpus,
 	       (u64)bi->ram_size >> 20, bi->workload);
 	{
-		u32 sig[3], max, feat, abi, b, c, d;
+		u32 sig[3], max, feat, abi, c, d;
 
-		__asm__ volatile("cpuid" : "=a"(max), "=b"(sig[0]), "=c"(sig[1]), "=d"(sig[2])
-				 : "a"(DZ_CPUID_BASE), "c"(0));
-		__asm__ volatile("cpuid" : "=a"(feat), "=b"(abi), "=c"(c), "=d"(d) : "a"(DZ_CPUID_FEATURES),
-				 "c"(0));
-		(void)b;
+		cpuid(DZ_CPUID_BASE, &max, &sig[0], &sig[1], &sig[2]);
+		cpuid(DZ_CPUID_FEATURES, &feat, &abi, &c, &d);
 		if (sig[0] == DZ_CPUID_SIG_EBX && sig[1] == DZ_CPUID_SIG_ECX && max >= DZ_CPUID_FEATURES)
 			printk("hypervisor: dozeDOZEdoze, ABI %u, features %x, MSR base %x\n", abi, feat, c);
 		else

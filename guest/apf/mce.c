@@ -12,11 +12,6 @@
  */
 #include "apf.h"
 
-static void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
-{
-	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
-}
-
 /* The VMM reports lost pages as machine checks and DZ_MSR_ERROR says why. */
 static bool doze_lost_mce(void)
 {
