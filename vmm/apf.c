@@ -244,15 +244,20 @@ static bool string_insn(struct apf_vcpu *v, const struct kvm_regs *regs,
  * instruction (before its swapgs, with IF = 0): tell the VMM core's injector
  * the guest cannot take one now, so it asks for an interrupt window instead.
  */
-static int inject_exception(struct apf_vcpu *v, uint8_t vector, bool has_err, uint32_t err)
+static void hold_interrupts(struct apf_vcpu *v)
 {
 	struct kvm_run *run = vcpu__kvm_run(v->vcpu);
+
+	run->if_flag = 0;
+	run->ready_for_interrupt_injection = 0;
+}
+
+static int inject_exception(struct apf_vcpu *v, uint8_t vector, bool has_err, uint32_t err)
+{
 	int r = vcpu__inject_exception(v->vcpu, vector, has_err, err);
 
-	if (!r) {
-		run->if_flag = 0;
-		run->ready_for_interrupt_injection = 0;
-	}
+	if (!r)
+		hold_interrupts(v);
 	return r;
 }
 
@@ -282,7 +287,6 @@ static int lost_as_mce(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, con
 	uint64_t status = DZ_MCI_STATUS_VAL | DZ_MCI_STATUS_UC | DZ_MCI_STATUS_EN |
 			  DZ_MCI_STATUS_MISCV | DZ_MCI_STATUS_ADDRV | DZ_MCI_STATUS_S;
 	uint64_t mcg = DZ_MCG_STATUS_MCIP;
-	struct kvm_run *run = vcpu__kvm_run(v->vcpu);
 	const char *off;
 	int err;
 
@@ -295,9 +299,7 @@ static int lost_as_mce(struct apf_vcpu *v, uint64_t gpa, enum apf_kind kind, con
 	}
 	err = vcpu__machine_check(v->vcpu, status, gpa, DZ_MCE_MISC_PAGE, mcg);
 	if (!err) {
-		/* as after any injected exception: no interrupt in the same entry */
-		run->if_flag = 0;
-		run->ready_for_interrupt_injection = 0;
+		hold_interrupts(v); /* as after any injected exception */
 		v->errors++;
 		v->mce++;
 		trace(v->a, "vCPU %d: page %#llx lost: machine check raised", v->idx,
